@@ -1,0 +1,496 @@
+//
+// asio_backoff/detail/backoff_op.hpp
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_BACKOFF_DETAIL_BACKOFF_OP_HPP
+#define ASIO_BACKOFF_DETAIL_BACKOFF_OP_HPP
+
+#include <asio_backoff/attempt.hpp>
+#include <asio_backoff/detail/attempt_traits.hpp>
+#include <asio_backoff/detail/clock_arithmetic.hpp>
+#include <asio_backoff/detail/op_ref.hpp>
+#include <asio_backoff/error.hpp>
+#include <asio_backoff/outcome.hpp>
+#include <asio_backoff/policy.hpp>
+#include <asio_backoff/schedule.hpp>
+
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/recycling_allocator.hpp>
+
+#include <cassert>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace asio_backoff {
+namespace detail {
+
+// The events of the state machine; each names the handler that delivers it.
+struct started {};           // the posted first step ran
+struct waited {};            // the backoff wait ended
+struct attempted {};         // an asynchronous attempt completed
+struct watchdog_expired {};  // the attempt timeout or the deadline ended a wait
+struct resumed {};           // an attempt finished during a cancellation
+
+// The intermediate handler given to the timer, to post and to an attempt: a
+// pointer to the operation, plus the user handler's associations.
+template <class Op, class Event>
+class op_handler
+{
+public:
+  explicit op_handler(op_ref<Op> ref) noexcept : ref_(std::move(ref)) {}
+
+  using executor_type = typename Op::handler_executor_type;
+  executor_type get_executor() const noexcept { return ref_->handler_executor(); }
+
+  using allocator_type = typename Op::handler_allocator_type;
+  allocator_type get_allocator() const noexcept { return ref_->handler_allocator(); }
+
+  template <class... Args>
+  void operator()(Args&&... args)
+  {
+    Op* op = ref_.get();
+    op->handle(Event{}, std::move(ref_), std::forward<Args>(args)...);
+  }
+
+  const op_ref<Op>& ref() const noexcept { return ref_; }
+
+private:
+  op_ref<Op> ref_;
+};
+
+// The value an operation completes with after its error_code, if any.
+struct no_value {};
+
+template <class Signature>
+struct completion_value
+{
+  using type = no_value;
+};
+
+template <class T>
+struct completion_value<void(boost::system::error_code, T)>
+{
+  using type = T;
+};
+
+// Where the timer lives: inside the operation, or the caller's.
+template <class Timer>
+class owned_timer
+{
+public:
+  using timer_type = Timer;
+  template <class Executor>
+  explicit owned_timer(const Executor& ex) : timer_(ex) {}
+  Timer& get() noexcept { return timer_; }
+
+private:
+  Timer timer_;
+};
+
+template <class Timer>
+class borrowed_timer
+{
+public:
+  using timer_type = Timer;
+  explicit borrowed_timer(Timer& timer) noexcept : timer_(&timer) {}
+  Timer& get() noexcept { return *timer_; }
+
+private:
+  Timer* timer_;
+};
+
+// Allocations without an allocator of the handler's own come from Asio's
+// per-thread recycling cache, as Asio's own operations do.
+template <class Allocator>
+struct op_allocator
+{
+  using type = Allocator;
+  static type get(const Allocator& a) noexcept { return a; }
+};
+
+template <class T>
+struct op_allocator<std::allocator<T>>
+{
+  using type = boost::asio::recycling_allocator<void>;
+  static type get(const std::allocator<T>&) noexcept { return type(); }
+};
+
+template <class TimerHolder, class Attempt, class Handler>
+class backoff_op
+{
+public:
+  using timer_type = typename TimerHolder::timer_type;
+  using time_point = typename timer_type::time_point;
+  using clock_type = typename timer_type::clock_type;
+  using traits = attempt_traits<Attempt>;
+  using signature = typename traits::signature;
+  using value_type = typename completion_value<signature>::type;
+  using handler_executor_type = boost::asio::associated_executor_t<
+      Handler, typename timer_type::executor_type>;
+  using handler_allocator_type = boost::asio::associated_allocator_t<Handler>;
+
+  // Allocates the operation (the only allocation it makes) and starts it.
+  template <class TimerArg>
+  static void start(Handler&& handler, TimerArg&& timer, const policy& p,
+                    Attempt&& attempt, outcome* report)
+  {
+    storage_allocator alloc(
+        op_allocator<handler_allocator_type>::get(boost::asio::get_associated_allocator(handler)));
+    backoff_op* op = std::allocator_traits<storage_allocator>::allocate(alloc, 1);
+    try
+    {
+      ::new (static_cast<void*>(op)) backoff_op(std::move(handler),
+          std::forward<TimerArg>(timer), p, std::move(attempt), report);
+    }
+    catch (...)
+    {
+      std::allocator_traits<storage_allocator>::deallocate(alloc, op, 1);
+      throw;
+    }
+    op->initiate(op_ref<backoff_op>(op));
+  }
+
+  handler_executor_type handler_executor() const noexcept
+  {
+    return boost::asio::get_associated_executor(handler_, timer_executor());
+  }
+
+  handler_allocator_type handler_allocator() const noexcept
+  {
+    return boost::asio::get_associated_allocator(handler_);
+  }
+
+  boost::asio::cancellation_slot attempt_slot() noexcept
+  {
+    return attempt_signal_.slot();
+  }
+
+  void handle(started, op_ref<backoff_op> self)
+  {
+    if (invalid_policy_)
+      return complete(std::move(self), invalid_policy_, outcome::reason_type::invalid_policy);
+    if (cancelled_)
+      return complete_cancelled(std::move(self));
+    run_attempt(std::move(self));
+  }
+
+  void handle(waited, op_ref<backoff_op> self, boost::system::error_code ec)
+  {
+    // The flag, not the timer's error, decides: a cancellation emitted after
+    // the timer fired, while this handler was queued, still stops here.
+    // A timer cancelled by its owner is a cancellation too.
+    if (cancelled_ || ec == boost::asio::error::operation_aborted)
+      return complete_cancelled(std::move(self));
+    run_attempt(std::move(self));
+  }
+
+  template <class... Args>
+  void handle(attempted, op_ref<backoff_op> self, boost::system::error_code ec,
+              Args&&... args)
+  {
+    if constexpr (sizeof...(Args) > 0)
+      value_ = value_type(std::forward<Args>(args)...);
+    attempt_error_ = ec;
+    attempt_done_ = true;
+    --pending_;
+    if (reentered_)
+      return; // the frame that launched or cancelled the attempt goes on
+    if (pending_ > 0)
+    {
+      timer().cancel(); // the watchdog; its handler finishes the attempt
+      return;
+    }
+    finish_async_attempt(std::move(self));
+  }
+
+  void handle(watchdog_expired, op_ref<backoff_op> self, boost::system::error_code ec)
+  {
+    --pending_;
+    if (!attempt_done_ && !ec)
+    {
+      watchdog_fired_ = true;
+      reentered_ = true;
+      attempt_signal_.emit(boost::asio::cancellation_type::terminal);
+      reentered_ = false;
+    }
+    if (attempt_done_ && pending_ == 0)
+      finish_async_attempt(std::move(self));
+  }
+
+  void handle(resumed, op_ref<backoff_op> self)
+  {
+    finish_async_attempt(std::move(self));
+  }
+
+  // Emitted through the handler's cancellation slot, on its executor.
+  void on_cancel(boost::asio::cancellation_type_t type)
+  {
+    if (phase_ == phase::done || cancelled_)
+      return;
+    cancelled_ = true;
+    op_ref<backoff_op> keep(this);
+    if constexpr (traits::is_async)
+    {
+      if (phase_ == phase::attempting && !attempt_done_)
+      {
+        const bool outer = reentered_;
+        reentered_ = true;
+        attempt_signal_.emit(type);
+        reentered_ = outer;
+        // An attempt that completed inside emit() is finished from a posted
+        // handler: never call the user's handler from inside emit().
+        if (!outer && attempt_done_ && pending_ == 0)
+          return post(std::move(keep), resumed{});
+      }
+    }
+    timer().cancel();
+  }
+
+  void abandon() noexcept
+  {
+    disconnect_slot();
+    destroy(this);
+  }
+
+private:
+  friend class op_ref<backoff_op>;
+
+  enum class phase { starting, waiting, attempting, done };
+
+  using storage_allocator = typename std::allocator_traits<
+      typename op_allocator<handler_allocator_type>::type>::template rebind_alloc<backoff_op>;
+
+  struct cancellation_handler
+  {
+    backoff_op* op;
+    void operator()(boost::asio::cancellation_type_t type) { op->on_cancel(type); }
+  };
+
+  template <class TimerArg>
+  backoff_op(Handler&& handler, TimerArg&& timer, const policy& p,
+             Attempt&& attempt, outcome* report)
+    : handler_(std::move(handler)),
+      timer_(std::forward<TimerArg>(timer)),
+      attempt_(std::move(attempt)),
+      schedule_(p),
+      attempt_timeout_(p.attempt_timeout),
+      report_(report),
+      invalid_policy_(validate(p))
+  {
+    if (!invalid_policy_ && p.timeout)
+      deadline_ = *p.timeout;
+  }
+
+  static void destroy(backoff_op* op) noexcept
+  {
+    storage_allocator alloc(op_allocator<handler_allocator_type>::get(op->handler_allocator()));
+    op->~backoff_op();
+    std::allocator_traits<storage_allocator>::deallocate(alloc, op, 1);
+  }
+
+  timer_type& timer() noexcept { return timer_.get(); }
+
+  typename timer_type::executor_type timer_executor() const noexcept
+  {
+    return const_cast<TimerHolder&>(timer_).get().get_executor();
+  }
+
+  void initiate(op_ref<backoff_op> self)
+  {
+    start_time_ = clock_type::now();
+    auto slot = boost::asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+      slot.template emplace<cancellation_handler>(cancellation_handler{this});
+    if (invalid_policy_)
+      return post(std::move(self), started{});
+    const schedule::step first = schedule_.next(schedule::duration::zero());
+    // Even an immediate first attempt is posted: neither the attempt nor the
+    // completion handler ever runs inside the initiating call.
+    if (first.delay == schedule::duration::zero())
+      return post(std::move(self), started{});
+    wait(std::move(self), start_time_, first.delay);
+  }
+
+  template <class Event>
+  void post(op_ref<backoff_op> self, Event)
+  {
+    auto ex = timer_executor();
+    boost::asio::post(ex, op_handler<backoff_op, Event>(std::move(self)));
+  }
+
+  void wait(op_ref<backoff_op> self, time_point now, schedule::duration delay)
+  {
+    phase_ = phase::waiting;
+    timer().expires_at(saturating_add(now, delay));
+    timer().async_wait(op_handler<backoff_op, waited>(std::move(self)));
+  }
+
+  void run_attempt(op_ref<backoff_op> self)
+  {
+    phase_ = phase::attempting;
+    ++attempts_run_;
+    if constexpr (traits::is_async)
+    {
+      attempt_done_ = false;
+      watchdog_fired_ = false;
+      pending_ = 1;
+      reentered_ = true;
+      attempt_()(op_handler<backoff_op, attempted>(self.share()));
+      reentered_ = false;
+      if (attempt_done_) // completed inside the launch
+        return finish_async_attempt(std::move(self));
+      if (std::optional<time_point> limit = attempt_limit())
+      {
+        ++pending_;
+        timer().expires_at(*limit);
+        timer().async_wait(op_handler<backoff_op, watchdog_expired>(std::move(self)));
+      }
+    }
+    else
+    {
+      const attempt_result result = attempt_();
+      finish_attempt(std::move(self), result.error(),
+                     result.is_permanent() || is_permanent(attempt_, result.error()));
+    }
+  }
+
+  // When an attempt in flight is cancelled: after attempt_timeout, or at the
+  // deadline. An attempt started at or after the deadline (the final one) is
+  // not cut short by it: the deadline is overrun by at most one attempt.
+  std::optional<time_point> attempt_limit() const
+  {
+    std::optional<time_point> limit;
+    const time_point now = clock_type::now();
+    if (attempt_timeout_)
+      limit = saturating_add(now, *attempt_timeout_);
+    if (deadline_)
+    {
+      const time_point deadline = saturating_add(start_time_, *deadline_);
+      if (deadline > now && (!limit || deadline < *limit))
+        limit = deadline;
+    }
+    return limit;
+  }
+
+  void finish_async_attempt(op_ref<backoff_op> self)
+  {
+    boost::system::error_code ec = attempt_error_;
+    if (ec && watchdog_fired_)
+      ec = boost::asio::error::timed_out;
+    finish_attempt(std::move(self), ec, ec && !watchdog_fired_ && is_permanent(attempt_, ec));
+  }
+
+  void finish_attempt(op_ref<backoff_op> self, boost::system::error_code ec, bool permanent)
+  {
+    last_error_ = ec;
+    if (!ec)
+      return complete(std::move(self), ec, outcome::reason_type::succeeded);
+    if (cancelled_)
+      return complete_cancelled(std::move(self));
+    if (permanent)
+      return complete(std::move(self), ec, outcome::reason_type::permanent_error);
+    const time_point now = clock_type::now();
+    const schedule::step next = schedule_.next(elapsed_between(start_time_, now));
+    switch (next.kind)
+    {
+    case schedule::step_kind::timed_out:
+      return complete(std::move(self), boost::asio::error::timed_out,
+                      outcome::reason_type::timed_out);
+    case schedule::step_kind::attempts_exhausted:
+      return complete(std::move(self), error::attempts_exhausted,
+                      outcome::reason_type::attempts_exhausted);
+    case schedule::step_kind::wait:
+      break;
+    }
+    wait(std::move(self), now, next.delay);
+  }
+
+  void complete_cancelled(op_ref<backoff_op> self)
+  {
+    complete(std::move(self), boost::asio::error::operation_aborted,
+             outcome::reason_type::cancelled);
+  }
+
+  // Frees the operation before the upcall, so that the handler can start
+  // another one in the same memory.
+  void complete(op_ref<backoff_op> self, boost::system::error_code ec,
+                outcome::reason_type reason)
+  {
+    assert(refs_ == 1 && "no other handler of the operation is pending");
+    phase_ = phase::done;
+    if (report_)
+    {
+      report_->reason = reason;
+      report_->attempts = attempts_run_;
+      report_->elapsed = elapsed_between(start_time_, clock_type::now());
+      report_->last_error = last_error_;
+    }
+    disconnect_slot();
+    Handler handler(std::move(handler_));
+    value_type value(std::move(value_));
+    destroy(self.release());
+    if constexpr (std::is_same<value_type, no_value>::value)
+      std::move(handler)(ec);
+    else
+      std::move(handler)(ec, std::move(value));
+  }
+
+  void disconnect_slot() noexcept
+  {
+    auto slot = boost::asio::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+      slot.clear();
+  }
+
+  Handler handler_;
+  TimerHolder timer_;
+  Attempt attempt_;
+  schedule schedule_;
+  std::optional<schedule::duration> attempt_timeout_;
+  std::optional<schedule::duration> deadline_;
+  time_point start_time_{};
+  outcome* report_;
+  boost::system::error_code invalid_policy_;
+  boost::system::error_code last_error_;
+  boost::system::error_code attempt_error_;
+  value_type value_{};
+  std::conditional_t<traits::is_async, boost::asio::cancellation_signal, no_value>
+      attempt_signal_;
+  std::size_t attempts_run_ = 0;
+  unsigned refs_ = 0;
+  unsigned pending_ = 0; // handlers pending while attempting: attempt, watchdog
+  phase phase_ = phase::starting;
+  bool cancelled_ = false;
+  bool attempt_done_ = false;
+  bool watchdog_fired_ = false;
+  bool reentered_ = false;
+};
+
+} // namespace detail
+} // namespace asio_backoff
+
+// An asynchronous attempt is cancelled through the operation's own signal,
+// which forwards the user's cancellation and fires on timeouts.
+template <class Op, class DefaultCandidate>
+struct boost::asio::associated_cancellation_slot<
+    asio_backoff::detail::op_handler<Op, asio_backoff::detail::attempted>, DefaultCandidate>
+{
+  using type = boost::asio::cancellation_slot;
+
+  static type get(const asio_backoff::detail::op_handler<Op, asio_backoff::detail::attempted>& h,
+                  const DefaultCandidate& = DefaultCandidate()) noexcept
+  {
+    return h.ref()->attempt_slot();
+  }
+};
+
+#endif // ASIO_BACKOFF_DETAIL_BACKOFF_OP_HPP

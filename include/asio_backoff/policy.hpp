@@ -1,0 +1,95 @@
+//
+// asio_backoff/policy.hpp
+//
+// Distributed under the Boost Software License, Version 1.0.
+//
+
+#ifndef ASIO_BACKOFF_POLICY_HPP
+#define ASIO_BACKOFF_POLICY_HPP
+
+#include <asio_backoff/error.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+
+namespace asio_backoff {
+
+/// How long to wait between attempts and when to give up.
+/**
+ * A plain aggregate: assign the fields by name. Without changes it waits
+ * 1 ms, then doubles the wait after every failed attempt, forever.
+ *
+ * @code
+ * using namespace std::chrono_literals;
+ * asio_backoff::policy p;
+ * p.initial = 1ms;      // libvirt's virTimeBackOffStart(&t, 1, 3000)
+ * p.timeout = 3000ms;
+ * @endcode
+ *
+ * All durations are measured on the timer's clock, by default
+ * `std::chrono::steady_clock`, so changes of the wall clock never matter.
+ * `validate` tells whether a policy makes sense; an operation started with
+ * an invalid policy completes with that error before any attempt runs.
+ */
+struct policy
+{
+  using duration = std::chrono::nanoseconds;
+
+  /// The first wait (libvirt's `first`). Must be greater than zero.
+  duration initial = std::chrono::milliseconds(1);
+
+  /// Budget for the whole operation, counted from its initiation. The last
+  /// wait is shortened so that a final attempt runs at the deadline. Empty:
+  /// no deadline. Must not be negative.
+  std::optional<duration> timeout;
+
+  /// Each wait is the previous one times this. Must be >= 1 (1: constant).
+  double multiplier = 2.0;
+
+  /// Cap on one wait. Empty: no cap. Must not be less than `initial`.
+  std::optional<duration> max_delay;
+
+  /// Maximum number of attempts. Empty: unlimited. Must be at least 1.
+  std::optional<std::size_t> max_attempts;
+
+  /// Run the first attempt at once instead of waiting `initial` before it.
+  bool immediate_first_attempt = false;
+
+  /// Cancel an asynchronous attempt that takes longer than this; it then
+  /// counts as a retryable failure (`boost::asio::error::timed_out`). Empty:
+  /// attempts are limited only by the deadline. Must be greater than zero.
+  std::optional<duration> attempt_timeout;
+};
+
+/// Checks a policy. Returns the first problem found, or no error.
+/**
+ * @returns One of `error::invalid_initial` (`initial <= 0`),
+ * `error::invalid_multiplier` (less than 1, or NaN),
+ * `error::invalid_timeout` (negative), `error::invalid_max_delay`
+ * (less than `initial`), `error::invalid_max_attempts` (zero),
+ * `error::invalid_attempt_timeout` (`<= 0`), or a default-constructed
+ * `error_code` when the policy is valid.
+ */
+inline boost::system::error_code validate(const policy& p) noexcept
+{
+  if (p.initial <= policy::duration::zero())
+    return error::invalid_initial;
+  if (!(p.multiplier >= 1.0)) // also rejects NaN
+    return error::invalid_multiplier;
+  if (p.timeout && *p.timeout < policy::duration::zero())
+    return error::invalid_timeout;
+  if (p.max_delay && *p.max_delay < p.initial)
+    return error::invalid_max_delay;
+  if (p.max_attempts && *p.max_attempts == 0)
+    return error::invalid_max_attempts;
+  if (p.attempt_timeout && *p.attempt_timeout <= policy::duration::zero())
+    return error::invalid_attempt_timeout;
+  return {};
+}
+
+} // namespace asio_backoff
+
+#endif // ASIO_BACKOFF_POLICY_HPP

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs what is missing (Debian 12), builds, and runs either the demo or
+# every test.
+#
+#   bash scripts/run.sh demo   build and run the main example
+#   bash scripts/run.sh test   build with g++ and clang++ (-Werror) and run all tests
+#
+# Packages installed when missing: cmake make g++ clang libboost1.81-dev
+# libboost-test1.81-dev libboost-context1.81-dev.
+set -euo pipefail
+
+mode=${1:-}
+case "$mode" in
+  demo|test) ;;
+  *) echo "usage: bash scripts/run.sh demo|test" >&2; exit 2 ;;
+esac
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+packages=(cmake make g++ libboost1.81-dev libboost-test1.81-dev libboost-context1.81-dev)
+[ "$mode" = test ] && packages+=(clang)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# configure NAME COMPILER BUILD_TYPE [cmake args...]
+configure() {
+  local name=$1 cxx=$2 type=$3
+  shift 3
+  cmake -S "$root" -B "$root/build/$name" -DCMAKE_CXX_COMPILER="$cxx" \
+    -DCMAKE_BUILD_TYPE="$type" "$@" > /dev/null
+}
+
+if [ "$mode" = demo ]; then
+  configure demo g++ Release -DASIO_BACKOFF_BUILD_TESTS=OFF
+  cmake --build "$root/build/demo" -j "$jobs" --target example_embedded_callback
+  "$root/build/demo/examples/example_embedded_callback"
+  exit
+fi
+
+# g++ with assertions, then clang++ optimised; both with -Werror.
+for config in "gcc g++ Debug" "clang clang++ Release"; do
+  set -- $config
+  echo "== $2 ($3)"
+  configure "$1" "$2" "$3" -DASIO_BACKOFF_WERROR=ON
+  cmake --build "$root/build/$1" -j "$jobs"
+  (cd "$root/build/$1" && ctest --output-on-failure -j "$jobs")
+done

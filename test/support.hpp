@@ -1,0 +1,132 @@
+// Small helpers shared by the tests.
+
+#ifndef ASIO_BACKOFF_TEST_SUPPORT_HPP
+#define ASIO_BACKOFF_TEST_SUPPORT_HPP
+
+#include <asio_backoff/testing/manual_clock.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <asio_backoff/error.hpp>
+
+#include <atomic>
+#include <ostream>
+#include <cstddef>
+#include <memory>
+#include <new>
+
+// How Boost.Test prints values of ours in failure messages.
+namespace asio_backoff {
+inline std::ostream& boost_test_print_type(std::ostream& os, error e)
+{
+  return os << make_error_code(e).message();
+}
+namespace testing {
+inline std::ostream& boost_test_print_type(std::ostream& os, manual_clock::time_point t)
+{
+  return os << std::chrono::duration<double, std::milli>(t.time_since_epoch()).count() << " ms";
+}
+} // namespace testing
+} // namespace asio_backoff
+
+namespace test_support {
+
+using asio_backoff::testing::manual_clock;
+
+// Every test on virtual time starts at time zero.
+struct virtual_time
+{
+  virtual_time() { manual_clock::reset(); }
+};
+
+inline manual_clock::time_point at(manual_clock::duration d)
+{
+  return manual_clock::time_point(d);
+}
+
+inline boost::system::error_code refused()
+{
+  return make_error_code(boost::system::errc::connection_refused);
+}
+
+struct allocation_counts
+{
+  std::atomic<long> allocations{0};
+  std::atomic<long> deallocations{0};
+};
+
+// An allocator that counts what goes through it.
+template <class T>
+struct counting_allocator
+{
+  using value_type = T;
+
+  allocation_counts* counts;
+
+  explicit counting_allocator(allocation_counts& c) noexcept : counts(&c) {}
+  template <class U>
+  counting_allocator(const counting_allocator<U>& other) noexcept : counts(other.counts)
+  {
+  }
+
+  T* allocate(std::size_t n)
+  {
+    ++counts->allocations;
+    return std::allocator<T>().allocate(n);
+  }
+
+  void deallocate(T* p, std::size_t n) noexcept
+  {
+    ++counts->deallocations;
+    std::allocator<T>().deallocate(p, n);
+  }
+
+  template <class U>
+  bool operator==(const counting_allocator<U>& other) const noexcept
+  {
+    return counts == other.counts;
+  }
+  template <class U>
+  bool operator!=(const counting_allocator<U>& other) const noexcept
+  {
+    return counts != other.counts;
+  }
+};
+
+// A completion handler that records whether it ran and whether it was
+// destroyed, to tell "invoked once", "destroyed unrun" and "leaked" apart.
+struct handler_probe
+{
+  int invoked = 0;
+  int destroyed_unrun = 0;
+  boost::system::error_code ec;
+};
+
+struct probing_handler
+{
+  handler_probe* probe;
+  bool ran = false;
+
+  explicit probing_handler(handler_probe& p) : probe(&p) {}
+  probing_handler(probing_handler&& other) noexcept
+    : probe(std::exchange(other.probe, nullptr)), ran(other.ran)
+  {
+  }
+  probing_handler& operator=(probing_handler&&) = delete;
+  ~probing_handler()
+  {
+    if (probe && !ran)
+      ++probe->destroyed_unrun;
+  }
+
+  void operator()(boost::system::error_code ec)
+  {
+    ran = true;
+    ++probe->invoked;
+    probe->ec = ec;
+  }
+};
+
+} // namespace test_support
+
+#endif // ASIO_BACKOFF_TEST_SUPPORT_HPP

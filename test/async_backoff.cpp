@@ -329,3 +329,473 @@ BOOST_AUTO_TEST_CASE(ten_thousand_concurrent_operations_on_one_thread)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(async_backoff_asynchronous_attempts, test_support::virtual_time)
+
+// An asynchronous attempt that takes `duration` of virtual time on a timer of
+// its own and then fails (or succeeds from attempt number `succeed_at`).
+struct timed_attempt
+{
+  manual_timer* timer;
+  manual_clock::duration duration;
+  int succeed_at;
+  int* calls;
+
+  auto operator()()
+  {
+    const int n = ++*calls;
+    timer->expires_after(duration);
+    return timer->async_wait(asio::deferred([n, this](error_code ec) {
+      if (ec)
+        return asio::deferred.values(ec, -1);
+      return asio::deferred.values(n >= succeed_at ? error_code() : refused(), n * 10);
+    }));
+  }
+};
+
+BOOST_AUTO_TEST_CASE(value_of_the_successful_attempt_is_delivered)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx);
+  int calls = 0;
+  std::optional<std::pair<error_code, int>> result;
+  asio_backoff::async_backoff(timer, seed_policy(), timed_attempt{&work, 5ms, 3, &calls},
+                              [&](error_code ec, int value) { result.emplace(ec, value); });
+  run_for(ctx, 10s);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!result->first.failed());
+  BOOST_TEST(result->second == 30);
+  BOOST_TEST(calls == 3);
+  // waits 1, 2, 4 ms after attempts of 5 ms each: 1+5+2+5+4+5
+  BOOST_TEST((manual_clock::now() == at(10s)));
+}
+
+BOOST_AUTO_TEST_CASE(attempt_timeout_cuts_slow_attempts_and_they_are_retried)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx);
+  int calls = 0;
+  std::optional<error_code> result;
+  outcome report;
+  policy p;
+  p.initial = 10ms;
+  p.max_attempts = 3;
+  p.attempt_timeout = 100ms;
+  std::vector<manual_clock::time_point> completions;
+  asio_backoff::async_backoff(timer, p, timed_attempt{&work, 1h, 1, &calls}, report,
+                              [&](error_code ec, int) {
+                                result = ec;
+                                completions.push_back(manual_clock::now());
+                              });
+  run_for(ctx, 10h);
+  BOOST_TEST(calls == 3);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == asio_backoff::error::attempts_exhausted);
+  BOOST_TEST(report.last_error == asio::error::timed_out);
+  // 10 + 100, 20 + 100, 40 + 100
+  BOOST_TEST(completions == ms_points({370}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(deadline_cancels_an_attempt_in_flight)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx);
+  int calls = 0;
+  std::optional<error_code> result;
+  outcome report;
+  policy p;
+  p.initial = 100ms;
+  p.timeout = 1s;
+  asio_backoff::async_backoff(timer, p, timed_attempt{&work, 1h, 1, &calls}, report,
+                              [&](error_code ec, int) { result = ec; });
+  run_for(ctx, 10h);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == asio::error::timed_out);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(report.elapsed.count() == std::chrono::nanoseconds(1s).count());
+  BOOST_TEST(report.last_error == asio::error::timed_out);
+}
+
+BOOST_AUTO_TEST_CASE(final_attempt_at_the_deadline_is_not_cut_by_it)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx);
+  int calls = 0;
+  std::optional<std::pair<error_code, int>> result;
+  policy p;
+  p.initial = 400ms;
+  p.timeout = 1s;
+  // The first attempt runs from 400 to 900 ms and fails; the final one starts
+  // at the deadline and succeeds after its 500 ms.
+  asio_backoff::async_backoff(timer, p, timed_attempt{&work, 500ms, 2, &calls},
+                              [&](error_code ec, int v) {
+                                result.emplace(ec, v);
+                                BOOST_TEST((manual_clock::now() == at(1500ms)));
+                              });
+  run_for(ctx, 10h);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(calls == 2);
+  BOOST_TEST(!result->first.failed());
+  BOOST_TEST(result->second == 20);
+}
+
+BOOST_AUTO_TEST_CASE(attempt_completing_inline_is_handled)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  int calls = 0;
+  std::optional<error_code> result;
+  policy p;
+  p.immediate_first_attempt = true;
+  p.timeout = 1s;
+  p.attempt_timeout = 10ms; // a watchdog is armed only if the attempt is still running
+  asio_backoff::async_backoff(
+      timer, p,
+      [&] { return asio::deferred.values(++calls < 5 ? refused() : error_code()); },
+      [&](error_code ec) { result = ec; });
+  run_for(ctx, 10s);
+  BOOST_TEST(calls == 5);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!result->failed());
+  BOOST_TEST((manual_clock::now() == at(10s)));
+}
+
+BOOST_AUTO_TEST_CASE(permanent_if_works_for_asynchronous_attempts_too)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  int calls = 0;
+  std::optional<error_code> result;
+  const error_code denied = make_error_code(boost::system::errc::permission_denied);
+  asio_backoff::async_backoff(
+      timer, seed_policy(),
+      asio_backoff::permanent_if([&](error_code ec) { return ec == denied; },
+                                 [&] { return asio::deferred.values(++calls < 3 ? refused() : denied); }),
+      [&](error_code ec) { result = ec; });
+  run_for(ctx, 10s);
+  BOOST_TEST(calls == 3);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == denied);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(async_backoff_cancellation, test_support::virtual_time)
+
+BOOST_AUTO_TEST_CASE(before_the_first_attempt_runs)
+{
+  for (const auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                          asio::cancellation_type::total})
+  {
+    asio::io_context ctx;
+    manual_timer timer(ctx);
+    asio::cancellation_signal signal;
+    int calls = 0;
+    std::optional<error_code> result;
+    policy p;
+    p.immediate_first_attempt = true;
+    asio_backoff::async_backoff(timer, p, [&] { ++calls; return error_code(); },
+                                asio::bind_cancellation_slot(signal.slot(),
+                                                             [&](error_code ec) { result = ec; }));
+    signal.emit(type);
+    BOOST_TEST(!result.has_value()); // not inline from emit() either
+    run_for(ctx, 1s);
+    BOOST_TEST(calls == 0);
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == asio::error::operation_aborted);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(during_a_wait_completes_at_once)
+{
+  for (const auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                          asio::cancellation_type::total})
+  {
+    manual_clock::reset();
+    asio::io_context ctx;
+    manual_timer timer(ctx), canceller(ctx);
+    asio::cancellation_signal signal;
+    std::vector<manual_clock::time_point> times;
+    std::optional<error_code> result;
+    std::optional<manual_clock::time_point> completed_at;
+    outcome report;
+    asio_backoff::async_backoff(timer, seed_policy(), flaky{&times, 1000}, report,
+                                asio::bind_cancellation_slot(signal.slot(), [&](error_code ec) {
+                                  result = ec;
+                                  completed_at = manual_clock::now();
+                                }));
+    canceller.expires_at(at(5ms)); // during the wait from 3 ms to 7 ms
+    canceller.async_wait([&](error_code) { signal.emit(type); });
+    run_for(ctx, 10s);
+    BOOST_TEST(times == ms_points({1, 3}), boost::test_tools::per_element());
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == asio::error::operation_aborted);
+    BOOST_TEST((*completed_at == at(5ms)));
+    BOOST_TEST((report.reason == outcome::reason_type::cancelled));
+    BOOST_TEST(report.last_error == refused());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(after_the_timer_fired_but_before_its_handler_ran)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), canceller(ctx);
+  asio::cancellation_signal signal;
+  std::vector<manual_clock::time_point> times;
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(timer, seed_policy(), flaky{&times, 1000},
+                              asio::bind_cancellation_slot(signal.slot(),
+                                                           [&](error_code ec) { result = ec; }));
+  // Both timers are due when the clock jumps past 1 ms; the canceller's
+  // handler runs first (earlier expiry) while the backoff wait's completion
+  // is already queued.
+  canceller.expires_at(at(1ms) - std::chrono::nanoseconds(1));
+  canceller.async_wait([&](error_code) {
+    BOOST_TEST(times.empty());
+    signal.emit(asio::cancellation_type::terminal);
+  });
+  manual_clock::advance(2ms);
+  asio_backoff::testing::run_due(ctx);
+  BOOST_TEST(times.empty()); // the attempt never ran
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == asio::error::operation_aborted);
+}
+
+BOOST_AUTO_TEST_CASE(during_an_asynchronous_attempt_it_is_forwarded)
+{
+  for (const auto type : {asio::cancellation_type::terminal, asio::cancellation_type::partial,
+                          asio::cancellation_type::total})
+  {
+    manual_clock::reset();
+    asio::io_context ctx;
+    manual_timer timer(ctx), work(ctx), canceller(ctx);
+    asio::cancellation_signal signal;
+    int calls = 0;
+    std::optional<error_code> result;
+    std::optional<manual_clock::time_point> completed_at;
+    policy p;
+    p.timeout = 10s; // with a watchdog pending too
+    asio_backoff::async_backoff(
+        timer, p,
+        [&] {
+          ++calls;
+          work.expires_after(1h);
+          return work.async_wait(asio::deferred);
+        },
+        asio::bind_cancellation_slot(signal.slot(), [&](error_code ec) {
+          result = ec;
+          completed_at = manual_clock::now();
+        }));
+    canceller.expires_at(at(500ms));
+    canceller.async_wait([&](error_code) { signal.emit(type); });
+    run_for(ctx, 100s);
+    BOOST_TEST(calls == 1);
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == asio::error::operation_aborted);
+    BOOST_TEST((*completed_at == at(500ms)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(emitted_from_inside_a_synchronous_attempt)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  asio::cancellation_signal signal;
+  int calls = 0;
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(timer, seed_policy(),
+                              [&] {
+                                ++calls;
+                                signal.emit(asio::cancellation_type::terminal);
+                                return refused();
+                              },
+                              asio::bind_cancellation_slot(signal.slot(),
+                                                           [&](error_code ec) { result = ec; }));
+  run_for(ctx, 10s);
+  BOOST_TEST(calls == 1);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == asio::error::operation_aborted);
+}
+
+BOOST_AUTO_TEST_CASE(a_success_that_races_the_cancellation_is_kept)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  asio::cancellation_signal signal;
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(timer, seed_policy(),
+                              [&] {
+                                signal.emit(asio::cancellation_type::terminal);
+                                return error_code();
+                              },
+                              asio::bind_cancellation_slot(signal.slot(),
+                                                           [&](error_code ec) { result = ec; }));
+  run_for(ctx, 10s);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!result->failed());
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_the_timer_cancels_the_operation)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(timer, seed_policy(), [] { return refused(); },
+                              [&](error_code ec) { result = ec; });
+  run_for(ctx, 2ms);
+  timer.cancel();
+  run_due(ctx);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == asio::error::operation_aborted);
+}
+
+BOOST_AUTO_TEST_CASE(a_slot_emitted_after_completion_is_harmless)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  asio::cancellation_signal signal;
+  int completions = 0;
+  asio_backoff::async_backoff(timer, seed_policy(), [] { return error_code(); },
+                              asio::bind_cancellation_slot(signal.slot(),
+                                                           [&](error_code) { ++completions; }));
+  run_for(ctx, 10s);
+  BOOST_TEST(completions == 1);
+  BOOST_TEST(!signal.slot().has_handler()); // cleared before the completion
+  signal.emit(asio::cancellation_type::terminal);
+  BOOST_TEST(completions == 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(async_backoff_lifetime, test_support::virtual_time)
+
+BOOST_AUTO_TEST_CASE(destroying_the_io_context_destroys_pending_operations)
+{
+  test_support::allocation_counts counts;
+  std::vector<test_support::handler_probe> probes(4);
+  {
+    asio::io_context ctx;
+    manual_timer timer(ctx), work(ctx), shared_timer(ctx);
+    auto alloc = [&] { return test_support::counting_allocator<void>(counts); };
+    policy p;
+    p.timeout = 1h;
+    // waiting on its own steady timer, on a borrowed timer, attempting
+    // asynchronously with a watchdog, and posted (immediate first attempt)
+    asio_backoff::async_backoff(ctx, p, [] { return refused(); },
+                                asio::bind_allocator(alloc(), test_support::probing_handler(probes[0])));
+    asio_backoff::async_backoff(shared_timer, p, [] { return refused(); },
+                                asio::bind_allocator(alloc(), test_support::probing_handler(probes[1])));
+    asio_backoff::async_backoff(timer, p,
+                                [&] {
+                                  work.expires_after(1h);
+                                  return work.async_wait(asio::deferred);
+                                },
+                                asio::bind_allocator(alloc(), test_support::probing_handler(probes[2])));
+    policy now = p;
+    now.immediate_first_attempt = true;
+    asio_backoff::async_backoff(ctx, now, [] { return refused(); },
+                                asio::bind_allocator(alloc(), test_support::probing_handler(probes[3])));
+    run_for(ctx, 5ms);
+    BOOST_TEST(counts.allocations.load() > 0);
+  }
+  for (const auto& probe : probes)
+  {
+    BOOST_TEST(probe.invoked == 0);
+    BOOST_TEST(probe.destroyed_unrun == 1);
+  }
+  BOOST_TEST(counts.allocations.load() == counts.deallocations.load());
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_attempt_propagates_and_leaks_nothing)
+{
+  test_support::allocation_counts counts;
+  test_support::handler_probe probe;
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  int calls = 0;
+  asio_backoff::async_backoff(timer, seed_policy(),
+                              [&]() -> error_code {
+                                if (++calls == 3)
+                                  throw std::runtime_error("attempt failed loudly");
+                                return refused();
+                              },
+                              asio::bind_allocator(test_support::counting_allocator<void>(counts),
+                                                   test_support::probing_handler(probe)));
+  BOOST_CHECK_THROW(run_for(ctx, 10s), std::runtime_error);
+  BOOST_TEST(calls == 3);
+  BOOST_TEST(probe.invoked == 0);
+  BOOST_TEST(probe.destroyed_unrun == 1);
+  BOOST_TEST(counts.allocations.load() == counts.deallocations.load());
+  run_for(ctx, 10s); // nothing is left to run
+  BOOST_TEST(calls == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_asynchronous_attempt_leaks_nothing)
+{
+  test_support::handler_probe probe;
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  policy p;
+  p.timeout = 1s;
+  asio_backoff::async_backoff(timer, p,
+                              [&]() -> decltype(asio::deferred.values(error_code())) {
+                                throw std::runtime_error("cannot even start");
+                              },
+                              test_support::probing_handler(probe));
+  BOOST_CHECK_THROW(run_for(ctx, 10s), std::runtime_error);
+  BOOST_TEST(probe.invoked == 0);
+  BOOST_TEST(probe.destroyed_unrun == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_handler_allocator_is_used_and_balanced)
+{
+  test_support::allocation_counts counts;
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(timer, seed_policy(), flaky{new std::vector<manual_clock::time_point>, 3},
+                              asio::bind_allocator(test_support::counting_allocator<void>(counts),
+                                                   [&](error_code ec) { result = ec; }));
+  BOOST_TEST(counts.allocations.load() >= 1); // the operation itself
+  run_for(ctx, 10s);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(counts.allocations.load() == counts.deallocations.load());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(async_backoff_executors)
+
+BOOST_AUTO_TEST_CASE(attempts_and_completion_run_on_the_handler_strand)
+{
+  asio::thread_pool pool(2);
+  auto strand = asio::make_strand(pool);
+  constexpr int n = 200;
+  std::atomic<int> off_strand{0}, completed{0}, attempts{0};
+  for (int i = 0; i < n; ++i)
+  {
+    policy p;
+    p.initial = std::chrono::microseconds(10);
+    p.max_attempts = 5;
+    p.attempt_timeout = 1s;
+    asio_backoff::async_backoff(
+        pool, p,
+        [&, strand] {
+          ++attempts;
+          if (!strand.running_in_this_thread())
+            ++off_strand;
+          return asio::post(strand, asio::deferred([] { return asio::deferred.values(refused()); }));
+        },
+        asio::bind_executor(strand, [&, strand](error_code ec) {
+          if (!strand.running_in_this_thread() || ec != asio_backoff::error::attempts_exhausted)
+            ++off_strand;
+          ++completed;
+        }));
+  }
+  pool.join();
+  BOOST_TEST(completed.load() == n);
+  BOOST_TEST(attempts.load() == 5 * n);
+  BOOST_TEST(off_strand.load() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

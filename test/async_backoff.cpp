@@ -762,6 +762,55 @@ BOOST_AUTO_TEST_CASE(the_handler_allocator_is_used_and_balanced)
   BOOST_TEST(counts.allocations.load() == counts.deallocations.load());
 }
 
+BOOST_AUTO_TEST_CASE(no_allocation_per_retry)
+{
+  // Everything the operation and Asio allocate for it goes through the
+  // handler's allocator. The operation allocates itself once; each retry
+  // costs only what Asio's own operations take (one block per timer wait, one
+  // per post), and a pool that recycles needs no more blocks for 1000
+  // attempts than for 10.
+  struct counts
+  {
+    long allocations;
+    long fresh_blocks;
+  };
+  auto run = [](std::size_t attempts, bool asynchronous) {
+    test_support::recycling_pool pool;
+    asio::io_context ctx;
+    manual_timer timer(ctx);
+    policy p;
+    p.initial = 1us;
+    p.max_delay = 1ms;
+    p.max_attempts = attempts;
+    p.attempt_timeout = 1s;
+    std::optional<error_code> result;
+    auto handler = asio::bind_allocator(test_support::pool_allocator<void>(pool),
+                                        [&](error_code ec) { result = ec; });
+    if (asynchronous)
+      asio_backoff::async_backoff(
+          timer, p,
+          [] { return asio::post(asio::deferred([] { return asio::deferred.values(refused()); })); },
+          std::move(handler));
+    else
+      asio_backoff::async_backoff(timer, p, [] { return refused(); }, std::move(handler));
+    run_for(ctx, 1h);
+    BOOST_TEST((result == make_error_code(asio_backoff::error::attempts_exhausted)));
+    return counts{pool.allocations, pool.fresh_blocks};
+  };
+  // Synchronous: the operation, then one timer wait per attempt.
+  BOOST_TEST(run(10, false).allocations == 1 + 10);
+  BOOST_TEST(run(1000, false).allocations == 1 + 1000);
+  // Asynchronous: the operation, then per attempt its wait and what Asio
+  // takes for the attempt (its post, the attempt-timeout wait): at most 3.
+  const long few = run(10, true).allocations, many = run(1000, true).allocations;
+  const long per_attempt = (many - few) / 990;
+  BOOST_TEST((many - few) % 990 == 0);
+  BOOST_TEST(few == 1 + 10 * per_attempt);
+  BOOST_TEST(per_attempt <= 3);
+  for (bool asynchronous : {false, true})
+    BOOST_TEST(run(1000, asynchronous).fresh_blocks == run(10, asynchronous).fresh_blocks);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(async_backoff_executors)

@@ -10,7 +10,9 @@
 #include <asio_backoff/error.hpp>
 
 #include <atomic>
+#include <map>
 #include <ostream>
+#include <vector>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -90,6 +92,68 @@ struct counting_allocator
   bool operator!=(const counting_allocator<U>& other) const noexcept
   {
     return counts != other.counts;
+  }
+};
+
+// A pool that recycles freed blocks by size and counts the blocks it had to
+// get from the heap: what a handler's allocator typically does.
+struct recycling_pool
+{
+  long allocations = 0;
+  long fresh_blocks = 0;
+  std::map<std::size_t, std::vector<void*>> free_blocks;
+
+  recycling_pool() = default;
+  recycling_pool(const recycling_pool&) = delete;
+  ~recycling_pool()
+  {
+    for (auto& [size, blocks] : free_blocks)
+      for (void* block : blocks)
+        ::operator delete(block);
+  }
+
+  void* allocate(std::size_t bytes)
+  {
+    ++allocations;
+    auto& blocks = free_blocks[bytes];
+    if (!blocks.empty())
+    {
+      void* block = blocks.back();
+      blocks.pop_back();
+      return block;
+    }
+    ++fresh_blocks;
+    return ::operator new(bytes);
+  }
+
+  void deallocate(void* block, std::size_t bytes) { free_blocks[bytes].push_back(block); }
+};
+
+template <class T>
+struct pool_allocator
+{
+  using value_type = T;
+
+  recycling_pool* pool;
+
+  explicit pool_allocator(recycling_pool& p) noexcept : pool(&p) {}
+  template <class U>
+  pool_allocator(const pool_allocator<U>& other) noexcept : pool(other.pool)
+  {
+  }
+
+  T* allocate(std::size_t n) { return static_cast<T*>(pool->allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { pool->deallocate(p, n * sizeof(T)); }
+
+  template <class U>
+  bool operator==(const pool_allocator<U>& other) const noexcept
+  {
+    return pool == other.pool;
+  }
+  template <class U>
+  bool operator!=(const pool_allocator<U>& other) const noexcept
+  {
+    return pool != other.pool;
   }
 };
 

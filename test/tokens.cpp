@@ -235,6 +235,25 @@ BOOST_AUTO_TEST_CASE(awaitable_operators)
   BOOST_TEST((finished_at == at(100ms)));
 }
 
+BOOST_AUTO_TEST_CASE(default_completion_token_of_the_executor)
+{
+  asio::io_context ctx;
+  int calls = 0;
+  bool done = false;
+  asio::co_spawn(
+      ctx,
+      [&]() -> asio::awaitable<void> {
+        auto timer = asio::use_awaitable_t<>::as_default_on(
+            manual_timer(co_await asio::this_coro::executor));
+        co_await asio_backoff::async_backoff(timer, policy(), third_time_lucky{&calls});
+        done = true;
+      },
+      asio::detached);
+  run_for(ctx, 1s);
+  BOOST_TEST(calls == 3);
+  BOOST_TEST(done);
+}
+
 BOOST_AUTO_TEST_CASE(executor_and_context_overloads)
 {
   asio::io_context ctx;

@@ -18,8 +18,11 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
+#include <memory>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -753,7 +756,8 @@ BOOST_AUTO_TEST_CASE(the_handler_allocator_is_used_and_balanced)
   asio::io_context ctx;
   manual_timer timer(ctx);
   std::optional<error_code> result;
-  asio_backoff::async_backoff(timer, seed_policy(), flaky{new std::vector<manual_clock::time_point>, 3},
+  std::vector<manual_clock::time_point> times;
+  asio_backoff::async_backoff(timer, seed_policy(), flaky{&times, 3},
                               asio::bind_allocator(test_support::counting_allocator<void>(counts),
                                                    [&](error_code ec) { result = ec; }));
   BOOST_TEST(counts.allocations.load() >= 1); // the operation itself
@@ -845,6 +849,203 @@ BOOST_AUTO_TEST_CASE(attempts_and_completion_run_on_the_handler_strand)
   BOOST_TEST(completed.load() == n);
   BOOST_TEST(attempts.load() == 5 * n);
   BOOST_TEST(off_strand.load() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(async_backoff_edge_cases, test_support::virtual_time)
+
+BOOST_AUTO_TEST_CASE(a_timeout_never_reaches_the_previous_attempts_cancellation_handler)
+{
+  // Attempt 1 waits on a timer of its own, destroyed when attempt 2 starts;
+  // attempt 2 ignores cancellation. The timeout of attempt 2 must not call
+  // the handler attempt 1 left in the slot (a use-after-free under ASan).
+  asio::io_context ctx;
+  manual_timer timer(ctx), slow(ctx);
+  std::unique_ptr<manual_timer> own;
+  int n = 0;
+  std::optional<error_code> result;
+  policy p;
+  p.initial = 1ms;
+  p.max_attempts = 3;
+  p.attempt_timeout = 20ms;
+  asio_backoff::async_backoff(
+      timer, p,
+      [&] {
+        own.reset();
+        return asio::async_initiate<const asio::deferred_t&, void(error_code)>(
+            [&](auto handler) {
+              if (n++ == 0)
+              {
+                own = std::make_unique<manual_timer>(ctx, manual_clock::now() + 1h);
+                own->async_wait(std::move(handler));
+                return;
+              }
+              slow.expires_after(50ms);
+              slow.async_wait([h = std::move(handler)](error_code) mutable {
+                std::move(h)(refused());
+              });
+            },
+            asio::deferred);
+      },
+      [&](error_code ec) { result = ec; });
+  run_for(ctx, 1h);
+  BOOST_TEST(n == 3);
+  BOOST_TEST((result == make_error_code(asio_backoff::error::attempts_exhausted)));
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_emitted_while_the_attempt_is_made_reaches_it)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx);
+  asio::cancellation_signal signal;
+  std::optional<error_code> result;
+  std::optional<manual_clock::time_point> completed_at;
+  asio_backoff::async_backoff(
+      timer, seed_policy(),
+      [&] {
+        signal.emit(asio::cancellation_type::terminal);
+        work.expires_after(2s);
+        return work.async_wait(asio::deferred);
+      },
+      asio::bind_cancellation_slot(signal.slot(), [&](error_code ec) {
+        result = ec;
+        completed_at = manual_clock::now();
+      }));
+  run_for(ctx, 1h);
+  BOOST_TEST((result == make_error_code(asio::error::operation_aborted)));
+  BOOST_TEST((completed_at == at(1ms)));
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_the_timer_during_an_attempt_cancels_the_attempt)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx), canceller(ctx, at(500ms));
+  std::optional<error_code> result;
+  std::optional<manual_clock::time_point> completed_at;
+  int calls = 0;
+  policy p;
+  p.attempt_timeout = 1s;
+  asio_backoff::async_backoff(
+      timer, p,
+      [&] {
+        ++calls;
+        work.expires_after(1h);
+        return work.async_wait(asio::deferred);
+      },
+      [&](error_code ec) {
+        result = ec;
+        completed_at = manual_clock::now();
+      });
+  canceller.async_wait([&](error_code) { timer.cancel(); });
+  run_for(ctx, 10h);
+  BOOST_TEST(calls == 1);
+  BOOST_TEST((result == make_error_code(asio::error::operation_aborted)));
+  BOOST_TEST((completed_at == at(500ms)));
+}
+
+BOOST_AUTO_TEST_CASE(a_signal_destroyed_before_the_io_context_is_not_touched)
+{
+  test_support::handler_probe probe;
+  asio::io_context ctx; // destroyed last, with the operation pending
+  asio::cancellation_signal signal;
+  manual_timer timer(ctx);
+  asio_backoff::async_backoff(
+      timer, seed_policy(), [] { return refused(); },
+      asio::bind_cancellation_slot(signal.slot(), test_support::probing_handler(probe)));
+  run_for(ctx, 10ms);
+  BOOST_TEST(probe.invoked == 0);
+}
+
+namespace {
+
+// An allocator whose moved-from state is empty, as a defaulted move leaves it.
+struct arena
+{
+  long live = 0;
+};
+
+template <class T>
+struct arena_allocator
+{
+  using value_type = T;
+  std::shared_ptr<arena> a;
+  explicit arena_allocator(std::shared_ptr<arena> p) : a(std::move(p)) {}
+  template <class U>
+  arena_allocator(const arena_allocator<U>& o) : a(o.a)
+  {
+  }
+  T* allocate(std::size_t n)
+  {
+    ++a->live;
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n)
+  {
+    --a->live;
+    std::allocator<T>().deallocate(p, n);
+  }
+  template <class U>
+  bool operator==(const arena_allocator<U>& o) const
+  {
+    return a == o.a;
+  }
+  template <class U>
+  bool operator!=(const arena_allocator<U>& o) const
+  {
+    return a != o.a;
+  }
+};
+
+struct handler_with_allocator
+{
+  using allocator_type = arena_allocator<void>;
+  allocator_type alloc;
+  int* ran;
+  allocator_type get_allocator() const noexcept { return alloc; }
+  void operator()(error_code) { ++*ran; }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(memory_is_freed_with_the_allocator_before_the_handler_moves)
+{
+  asio::io_context ctx;
+  auto pool = std::make_shared<arena>();
+  int ran = 0;
+  policy p;
+  p.immediate_first_attempt = true;
+  asio_backoff::async_backoff(ctx, p, [] { return error_code(); },
+                              handler_with_allocator{arena_allocator<void>(pool), &ran});
+  ctx.run();
+  BOOST_TEST(ran == 1);
+  BOOST_TEST(pool->live == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_timer_context_keeps_running_during_an_attempt_elsewhere)
+{
+  // The timer is on ctx1; the attempt and the handler are on ctx2. While the
+  // attempt runs nothing else is pending on ctx1, yet ctx1.run() must not
+  // return: the next wait is on its timer. (Real time, about 100 ms.)
+  asio::io_context ctx1, ctx2;
+  asio::steady_timer timer(ctx1), work(ctx2);
+  std::atomic<bool> done{false};
+  asio_backoff::policy p;
+  p.initial = 1ms;
+  p.max_attempts = 3;
+  asio_backoff::async_backoff(
+      timer, p,
+      [&] {
+        work.expires_after(20ms);
+        return work.async_wait(asio::deferred([](error_code) {
+          return asio::deferred.values(refused());
+        }));
+      },
+      asio::bind_executor(ctx2, [&](error_code) { done = true; }));
+  std::thread ctx1_thread([&] { ctx1.run(); });
+  ctx2.run_for(5s);
+  ctx1_thread.join();
+  BOOST_TEST(done.load());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

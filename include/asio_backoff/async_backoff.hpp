@@ -75,8 +75,10 @@ using backoff_signature_t = typename detail::attempt_traits<Attempt>::signature;
  * final attempt runs at the deadline. See `schedule` for the exact rules.
  *
  * @param timer The timer used for all waits. It must outlive the operation
- * and must not be used for anything else while the operation is pending;
- * cancelling it (`timer.cancel()`) cancels the operation. Any
+ * and must not be used for anything else while the operation is pending.
+ * Cancelling it (`timer.cancel()`) while the operation waits on it (a
+ * backoff wait, or the timeout of an asynchronous attempt) cancels the
+ * operation; the cancellation slot cancels it at any moment. Any
  * `basic_waitable_timer`: a timer on `testing::manual_clock` runs the
  * operation in virtual time.
  *
@@ -133,6 +135,11 @@ using backoff_signature_t = typename detail::attempt_traits<Attempt>::signature;
  * `p.attempt_timeout`, is cancelled (terminal) and counts as a failure with
  * `boost::asio::error::timed_out`. The final attempt, started at the
  * deadline, is limited only by `p.attempt_timeout`.
+ *
+ * @par Work
+ * While the operation is pending it keeps outstanding work on the timer's
+ * executor (its io_context's `run()` does not return), and the pending Asio
+ * operations keep work on the handler's executor.
  *
  * @par Threads
  * The attempt, the timer waits and the completion run on the handler's

@@ -21,6 +21,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 
@@ -143,8 +144,7 @@ public:
   static void start(Handler&& handler, TimerArg&& timer, const policy& p,
                     Attempt&& attempt, outcome* report)
   {
-    storage_allocator alloc(
-        op_allocator<handler_allocator_type>::get(boost::asio::get_associated_allocator(handler)));
+    storage_allocator alloc(storage_allocator_for(handler));
     backoff_op* op = std::allocator_traits<storage_allocator>::allocate(alloc, 1);
     try
     {
@@ -197,6 +197,9 @@ public:
   void handle(attempted, op_ref<backoff_op> self, boost::system::error_code ec,
               Args&&... args)
   {
+    // Asio leaves a finished operation's handler in the slot: remove it, so
+    // that no later emit() reaches into an operation that is gone.
+    attempt_signal_.slot().clear();
     if constexpr (sizeof...(Args) > 0)
       value_ = value_type(std::forward<Args>(args)...);
     attempt_error_ = ec;
@@ -206,7 +209,7 @@ public:
       return; // the frame that launched or cancelled the attempt goes on
     if (pending_ > 0)
     {
-      timer().cancel(); // the watchdog; its handler finishes the attempt
+      cancel_watchdog(); // its handler finishes the attempt
       return;
     }
     finish_async_attempt(std::move(self));
@@ -215,12 +218,20 @@ public:
   void handle(watchdog_expired, op_ref<backoff_op> self, boost::system::error_code ec)
   {
     --pending_;
-    if (!attempt_done_ && !ec)
+    const bool cancelled_by_us = std::exchange(cancelling_watchdog_, false);
+    if (!attempt_done_)
     {
-      watchdog_fired_ = true;
-      reentered_ = true;
-      attempt_signal_.emit(boost::asio::cancellation_type::terminal);
-      reentered_ = false;
+      if (!ec)
+      {
+        watchdog_fired_ = true;
+        cancel_attempt(boost::asio::cancellation_type::terminal);
+      }
+      else if (!cancelled_by_us)
+      {
+        // The timer's owner cancelled it: that cancels the operation.
+        cancelled_ = true;
+        cancel_attempt(boost::asio::cancellation_type::terminal);
+      }
     }
     if (attempt_done_ && pending_ == 0)
       finish_async_attempt(std::move(self));
@@ -237,28 +248,34 @@ public:
     if (phase_ == phase::done || cancelled_)
       return;
     cancelled_ = true;
+    cancellation_type_ = type;
     op_ref<backoff_op> keep(this);
     if constexpr (traits::is_async)
     {
       if (phase_ == phase::attempting && !attempt_done_)
       {
         const bool outer = reentered_;
-        reentered_ = true;
-        attempt_signal_.emit(type);
-        reentered_ = outer;
+        cancel_attempt(type);
         // An attempt that completed inside emit() is finished from a posted
         // handler: never call the user's handler from inside emit().
         if (!outer && attempt_done_ && pending_ == 0)
           return post(std::move(keep), resumed{});
+        if (pending_ > (attempt_done_ ? 0u : 1u))
+          cancel_watchdog();
+        return;
       }
     }
     timer().cancel();
   }
 
+  // The io_context is being destroyed with the operation pending (or a
+  // throwing attempt left it behind): destroy it and its handler, unrun. The
+  // user's cancellation slot is left alone, as Asio's own operations do: its
+  // signal may be gone already.
   void abandon() noexcept
   {
-    disconnect_slot();
-    destroy(this);
+    storage_allocator alloc(storage_allocator_for(handler_));
+    destroy(this, alloc);
   }
 
 private:
@@ -280,6 +297,7 @@ private:
              Attempt&& attempt, outcome* report)
     : handler_(std::move(handler)),
       timer_(std::forward<TimerArg>(timer)),
+      io_work_(timer_.get().get_executor()),
       attempt_(std::move(attempt)),
       schedule_(p),
       attempt_timeout_(p.attempt_timeout),
@@ -290,11 +308,51 @@ private:
       deadline_ = *p.timeout;
   }
 
-  static void destroy(backoff_op* op) noexcept
+  static storage_allocator storage_allocator_for(const Handler& handler) noexcept
   {
-    storage_allocator alloc(op_allocator<handler_allocator_type>::get(op->handler_allocator()));
+    return storage_allocator(
+        op_allocator<handler_allocator_type>::get(boost::asio::get_associated_allocator(handler)));
+  }
+
+  static void destroy(backoff_op* op, storage_allocator& alloc) noexcept
+  {
     op->~backoff_op();
     std::allocator_traits<storage_allocator>::deallocate(alloc, op, 1);
+  }
+
+  // Forwards a cancellation to the attempt in flight. An attempt that
+  // completes inside emit() only records its result (reentered_).
+  void cancel_attempt(boost::asio::cancellation_type_t type)
+  {
+    if constexpr (traits::is_async)
+    {
+      const bool outer = std::exchange(reentered_, true);
+      attempt_signal_.emit(type);
+      reentered_ = outer;
+    }
+  }
+
+  void cancel_watchdog()
+  {
+    cancelling_watchdog_ = true;
+    timer().cancel();
+  }
+
+  // Runs f; if it throws, disconnects the user's cancellation slot while
+  // the operation is still alive (self keeps it), and lets the exception go.
+  template <class F>
+  void disconnect_on_throw(const op_ref<backoff_op>& self, F&& f)
+  {
+    op_ref<backoff_op> keep = self.share();
+    try
+    {
+      f();
+    }
+    catch (...)
+    {
+      disconnect_slot();
+      throw;
+    }
   }
 
   timer_type& timer() noexcept { return timer_.get(); }
@@ -324,14 +382,18 @@ private:
   void post(op_ref<backoff_op> self, Event)
   {
     auto ex = timer_executor();
-    boost::asio::post(ex, op_handler<backoff_op, Event>(std::move(self)));
+    disconnect_on_throw(self, [&] {
+      boost::asio::post(ex, op_handler<backoff_op, Event>(std::move(self)));
+    });
   }
 
   void wait(op_ref<backoff_op> self, time_point now, schedule::duration delay)
   {
     phase_ = phase::waiting;
     timer().expires_at(saturating_add(now, delay));
-    timer().async_wait(op_handler<backoff_op, waited>(std::move(self)));
+    disconnect_on_throw(self, [&] {
+      timer().async_wait(op_handler<backoff_op, waited>(std::move(self)));
+    });
   }
 
   void run_attempt(op_ref<backoff_op> self)
@@ -342,9 +404,16 @@ private:
     {
       attempt_done_ = false;
       watchdog_fired_ = false;
+      cancelling_watchdog_ = false;
       pending_ = 1;
       reentered_ = true;
-      attempt_()(op_handler<backoff_op, attempted>(self.share()));
+      disconnect_on_throw(self, [&] {
+        attempt_()(op_handler<backoff_op, attempted>(self.share()));
+        // A cancellation emitted while the attempt was being made found no
+        // handler in the slot yet: deliver it now.
+        if (cancelled_ && !attempt_done_)
+          attempt_signal_.emit(cancellation_type_);
+      });
       reentered_ = false;
       if (attempt_done_) // completed inside the launch
         return finish_async_attempt(std::move(self));
@@ -352,12 +421,15 @@ private:
       {
         ++pending_;
         timer().expires_at(*limit);
-        timer().async_wait(op_handler<backoff_op, watchdog_expired>(std::move(self)));
+        disconnect_on_throw(self, [&] {
+          timer().async_wait(op_handler<backoff_op, watchdog_expired>(std::move(self)));
+        });
       }
     }
     else
     {
-      const attempt_result result = attempt_();
+      attempt_result result;
+      disconnect_on_throw(self, [&] { result = attempt_(); });
       finish_attempt(std::move(self), result.error(),
                      result.is_permanent() || is_permanent(attempt_, result.error()));
     }
@@ -435,9 +507,10 @@ private:
       report_->last_error = last_error_;
     }
     disconnect_slot();
+    storage_allocator alloc(storage_allocator_for(handler_));
     Handler handler(std::move(handler_));
     value_type value(std::move(value_));
-    destroy(self.release());
+    destroy(self.release(), alloc);
     if constexpr (std::is_same<value_type, no_value>::value)
       std::move(handler)(ec);
     else
@@ -453,6 +526,9 @@ private:
 
   Handler handler_;
   TimerHolder timer_;
+  // The handler's executor is kept busy by whichever Asio operation is
+  // pending; the timer's may not be (an attempt on another io_context).
+  boost::asio::executor_work_guard<typename timer_type::executor_type> io_work_;
   Attempt attempt_;
   schedule schedule_;
   std::optional<schedule::duration> attempt_timeout_;
@@ -469,7 +545,9 @@ private:
   unsigned refs_ = 0;
   unsigned pending_ = 0; // handlers pending while attempting: attempt, watchdog
   phase phase_ = phase::starting;
+  boost::asio::cancellation_type_t cancellation_type_ = boost::asio::cancellation_type::none;
   bool cancelled_ = false;
+  bool cancelling_watchdog_ = false; // the watchdog's abort is ours, not the owner's
   bool attempt_done_ = false;
   bool watchdog_fired_ = false;
   bool reentered_ = false;

@@ -39,11 +39,17 @@ public:
 
   static time_point now() noexcept { return time_point(duration(now_.load())); }
 
-  /// Moves the clock forward by `d` (a negative `d` is ignored).
+  /// Moves the clock forward by `d` (a negative `d` is ignored), stopping
+  /// at `time_point::max()`.
   static void advance(duration d) noexcept
   {
-    if (d > duration::zero())
-      now_.fetch_add(d.count());
+    if (d <= duration::zero())
+      return;
+    rep current = now_.load();
+    rep next;
+    do
+      next = d.count() > none - current ? none : current + d.count();
+    while (!now_.compare_exchange_weak(current, next));
   }
 
   /// Moves the clock to `t` if that is later than now.
@@ -109,6 +115,29 @@ struct manual_wait_traits
   }
 };
 
+namespace detail {
+
+// A clock that moves by exactly one microsecond each time it is read. Given
+// to io_context::run_one_until, it makes exactly one turn of the reactor
+// with a one-microsecond timeout, whatever the real time does: long enough
+// for the reactor to ask the timers for the next expiry, never a spin.
+struct reactor_turn_clock
+{
+  using duration = std::chrono::microseconds;
+  using rep = duration::rep;
+  using period = duration::period;
+  using time_point = std::chrono::time_point<reactor_turn_clock>;
+  static constexpr bool is_steady = true;
+
+  static time_point now() noexcept
+  {
+    static thread_local rep ticks = 0;
+    return time_point(duration(++ticks));
+  }
+};
+
+} // namespace detail
+
 /// A timer on virtual time: pass it to `async_backoff` in tests.
 template <class Executor = boost::asio::any_io_executor>
 using basic_manual_timer = boost::asio::basic_waitable_timer<manual_clock, manual_wait_traits, Executor>;
@@ -128,10 +157,9 @@ inline std::size_t run_due(boost::asio::io_context& ctx)
     {
       // poll() never asks the reactor for a timeout, so it never learns the
       // next expiry; one turn with a timeout does, and with the wait traits
-      // saying "zero" it does not sleep. (Asio counts the timeout in whole
-      // microseconds: a shorter one would be zero, and no turn at all.)
+      // saying "zero" it does not sleep.
       ctx.restart();
-      ran = ctx.run_one_for(std::chrono::milliseconds(1));
+      ran = ctx.run_one_until(detail::reactor_turn_clock::now() + std::chrono::microseconds(2));
       if (ran == 0)
         return total;
     }

@@ -11,6 +11,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -1046,6 +1047,168 @@ BOOST_AUTO_TEST_CASE(the_timer_context_keeps_running_during_an_attempt_elsewhere
   ctx2.run_for(5s);
   ctx1_thread.join();
   BOOST_TEST(done.load());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(async_backoff_options, test_support::virtual_time)
+
+BOOST_AUTO_TEST_CASE(observer_is_called_once_per_wait_with_the_facts)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  std::vector<asio_backoff::retry_info> seen;
+  std::vector<manual_clock::time_point> times;
+  std::optional<error_code> result;
+  const error_code denied = make_error_code(boost::system::errc::permission_denied);
+  int calls = 0;
+  asio_backoff::async_backoff(
+      timer, seed_policy(),
+      asio_backoff::observe(
+          [&](const asio_backoff::retry_info& info) { seen.push_back(info); },
+          asio_backoff::permanent_if([&](error_code ec) { return ec == denied; },
+                                     [&] { return ++calls < 4 ? refused() : denied; })),
+      [&](error_code ec) { result = ec; });
+  run_for(ctx, 10s);
+  BOOST_TEST((result == denied)); // permanent_if still works through observe
+  BOOST_REQUIRE_EQUAL(seen.size(), 3u); // waits after attempts 1, 2, 3
+  for (std::size_t i = 0; i < seen.size(); ++i)
+  {
+    BOOST_TEST(seen[i].attempt == i + 1);
+    BOOST_TEST(seen[i].error == refused());
+    BOOST_TEST(seen[i].delay.count() == std::chrono::nanoseconds(std::chrono::milliseconds(2 << i)).count());
+  }
+  BOOST_TEST(seen[0].elapsed.count() == std::chrono::nanoseconds(1ms).count());
+  BOOST_TEST(seen[2].elapsed.count() == std::chrono::nanoseconds(7ms).count());
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_observer_leaks_nothing)
+{
+  test_support::handler_probe probe;
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  asio::cancellation_signal signal;
+  asio_backoff::async_backoff(
+      timer, seed_policy(),
+      asio_backoff::observe([](const asio_backoff::retry_info&) { throw std::logic_error("log full"); },
+                            [] { return refused(); }),
+      asio::bind_cancellation_slot(signal.slot(), test_support::probing_handler(probe)));
+  BOOST_CHECK_THROW(run_for(ctx, 10s), std::logic_error);
+  BOOST_TEST(probe.destroyed_unrun == 1);
+  BOOST_TEST(!signal.slot().has_handler()); // disconnected before the operation went
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_from_a_synchronous_attempt)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  std::vector<manual_clock::time_point> times;
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(
+      timer, seed_policy(),
+      [&]() -> asio_backoff::attempt_result {
+        times.push_back(manual_clock::now());
+        if (times.size() == 2)
+          return asio_backoff::retry_after(refused(), 500ms);
+        return times.size() < 4 ? refused() : error_code();
+      },
+      [&](error_code ec) { result = ec; });
+  run_for(ctx, 10s);
+  // 1, 3 (then the hint: 500 ms), 503, then 8 ms as scheduled: 511
+  BOOST_TEST(times == ms_points({1, 3, 503, 511}), boost::test_tools::per_element());
+  BOOST_TEST((result == error_code()));
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_from_an_attempt_object)
+{
+  // An attempt class of the user's own, with the optional members.
+  struct http_like
+  {
+    int* calls;
+    auto operator()() { return asio::deferred.values(++*calls < 3 ? refused() : error_code()); }
+    std::optional<std::chrono::nanoseconds> retry_after(const error_code&) { return 100ms; }
+    bool is_permanent(const error_code& ec) const { return ec == asio::error::access_denied; }
+  };
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  int calls = 0;
+  std::optional<manual_clock::time_point> done_at;
+  asio_backoff::async_backoff(timer, seed_policy(), http_like{&calls},
+                              [&](error_code) { done_at = manual_clock::now(); });
+  run_for(ctx, 10s);
+  BOOST_TEST(calls == 3);
+  BOOST_TEST((done_at == at(201ms)));
+}
+
+BOOST_AUTO_TEST_CASE(stop_before_deadline_with_no_room_for_an_attempt)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  int calls = 0;
+  std::optional<error_code> result;
+  outcome report;
+  policy p;
+  p.initial = 5s;
+  p.timeout = 1s;
+  p.deadline_mode = asio_backoff::deadline_mode::stop_before_deadline;
+  asio_backoff::async_backoff(timer, p, [&] { ++calls; return refused(); }, report,
+                              [&](error_code ec) { result = ec; });
+  BOOST_TEST(!result.has_value());
+  run_due(ctx);
+  BOOST_TEST(calls == 0);
+  BOOST_TEST((result == make_error_code(asio::error::timed_out)));
+  BOOST_TEST((report.reason == outcome::reason_type::timed_out));
+  BOOST_TEST((manual_clock::now() == at(0ms)));
+}
+
+BOOST_AUTO_TEST_CASE(delay_from_attempt_start_with_slow_asynchronous_attempts)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx), work(ctx);
+  std::vector<manual_clock::time_point> starts;
+  policy p;
+  p.initial = 1s;
+  p.multiplier = 1;
+  p.max_attempts = 4;
+  p.delay_origin = asio_backoff::delay_origin::attempt_start;
+  asio_backoff::async_backoff(
+      timer, p,
+      [&] {
+        starts.push_back(manual_clock::now());
+        work.expires_after(300ms);
+        return work.async_wait(asio::deferred([](error_code) {
+          return asio::deferred.values(refused());
+        }));
+      },
+      asio::detached);
+  run_for(ctx, 1h);
+  BOOST_TEST(starts == ms_points({1000, 2000, 3000, 4000}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(seeded_jitter_is_reproducible_through_the_operation)
+{
+  auto attempt_times = [](std::uint64_t seed) {
+    manual_clock::reset();
+    asio::io_context ctx;
+    manual_timer timer(ctx);
+    std::vector<manual_clock::time_point> times;
+    policy p;
+    p.initial = 100ms;
+    p.max_attempts = 6;
+    p.jitter = asio_backoff::jitter::full;
+    p.jitter_seed = seed;
+    asio_backoff::async_backoff(timer, p, flaky{&times, 100}, asio::detached);
+    run_for(ctx, 1h);
+    return times;
+  };
+  const auto a = attempt_times(1), b = attempt_times(1), c = attempt_times(2);
+  BOOST_TEST(a.size() == 6u);
+  BOOST_TEST(a == b, boost::test_tools::per_element());
+  BOOST_TEST((a != c));
+  // full jitter: each wait is at most the nominal 100, 200, 400, ... ms
+  BOOST_TEST((a[0] <= at(100ms)));
+  BOOST_TEST((a[5] <= at(6300ms)));
+  BOOST_TEST((a[5] < at(6299ms))); // and some jitter happened
 }
 
 BOOST_AUTO_TEST_SUITE_END()

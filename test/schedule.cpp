@@ -230,3 +230,241 @@ BOOST_AUTO_TEST_CASE(attempts_counts_grants)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(schedule_options)
+
+namespace {
+
+policy constant(ns t, asio_backoff::jitter j, std::uint64_t seed = 42)
+{
+  policy p;
+  p.initial = t;
+  p.multiplier = 1;
+  p.jitter = j;
+  p.jitter_seed = seed;
+  return p;
+}
+
+// The mean of `n` waits of one schedule, checking each against [low, high].
+double mean_wait(const policy& p, ns low, ns high, int n = 100000)
+{
+  schedule s(p);
+  double sum = 0;
+  for (int i = 0; i < n; ++i)
+  {
+    const ns d = s.next(0ns).delay;
+    BOOST_REQUIRE(d >= low);
+    BOOST_REQUIRE(d <= high);
+    sum += static_cast<double>(d.count());
+  }
+  return sum / n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(full_jitter_is_uniform_below_the_wait)
+{
+  const double mean = mean_wait(constant(1ms, asio_backoff::jitter::full), 0ns, 1ms);
+  BOOST_TEST(mean == 500000.0, boost::test_tools::tolerance(0.02));
+}
+
+BOOST_AUTO_TEST_CASE(equal_jitter_keeps_half_the_wait)
+{
+  const double mean = mean_wait(constant(1ms, asio_backoff::jitter::equal), 500us, 1ms);
+  BOOST_TEST(mean == 750000.0, boost::test_tools::tolerance(0.02));
+}
+
+BOOST_AUTO_TEST_CASE(proportional_jitter_stays_within_its_factor)
+{
+  policy p = constant(1ms, asio_backoff::jitter::proportional);
+  p.jitter_factor = 0.2;
+  const double mean = mean_wait(p, 800us, 1200us);
+  BOOST_TEST(mean == 1000000.0, boost::test_tools::tolerance(0.02));
+  p.max_delay = 1100us; // and never above the cap
+  mean_wait(p, 800us, 1100us, 10000);
+}
+
+BOOST_AUTO_TEST_CASE(decorrelated_jitter_follows_its_formula)
+{
+  policy p = constant(1ms, asio_backoff::jitter::decorrelated);
+  p.max_delay = 100ms;
+  schedule s(p);
+  ns previous = 1ms;
+  for (int i = 0; i < 100000; ++i)
+  {
+    const ns d = s.next(0ns).delay;
+    BOOST_REQUIRE(d >= 1ms);
+    BOOST_REQUIRE(d <= std::min(ns(100ms), 3 * previous));
+    previous = d;
+  }
+  // The first wait is uniform in [initial, 3 * initial]: mean 2 * initial.
+  double sum = 0;
+  for (std::uint64_t seed = 0; seed < 100000; ++seed)
+    sum += static_cast<double>(schedule(constant(1ms, asio_backoff::jitter::decorrelated, seed))
+                                   .next(0ns)
+                                   .delay.count());
+  BOOST_TEST(sum / 100000 == 2000000.0, boost::test_tools::tolerance(0.02));
+}
+
+BOOST_AUTO_TEST_CASE(a_seed_reproduces_a_run_and_each_operation_differs)
+{
+  auto draws = [](const policy& p) {
+    schedule s(p);
+    std::vector<ns> out;
+    for (int i = 0; i < 20; ++i)
+      out.push_back(s.next(0ns).delay);
+    return out;
+  };
+  const policy seeded = constant(1s, asio_backoff::jitter::full, 7);
+  BOOST_TEST(draws(seeded) == draws(seeded), boost::test_tools::per_element());
+  BOOST_TEST((draws(seeded) != draws(constant(1s, asio_backoff::jitter::full, 8))));
+  policy unseeded = seeded;
+  unseeded.jitter_seed.reset();
+  BOOST_TEST((draws(unseeded) != draws(unseeded)));
+}
+
+BOOST_AUTO_TEST_CASE(jitter_never_passes_the_deadline_and_never_overflows)
+{
+  for (auto j : {asio_backoff::jitter::none, asio_backoff::jitter::full, asio_backoff::jitter::equal,
+                 asio_backoff::jitter::decorrelated, asio_backoff::jitter::proportional})
+  {
+    policy p;
+    p.initial = 1ns;
+    p.multiplier = 1e308;
+    p.jitter = j;
+    p.jitter_factor = 1;
+    p.jitter_seed = 1;
+    p.max_attempts = 10000;
+    schedule unbounded(p);
+    for (int i = 0; i < 10000; ++i)
+    {
+      const schedule::step step = unbounded.next(0ns);
+      BOOST_REQUIRE((step.kind == schedule::step_kind::wait));
+      BOOST_REQUIRE(step.delay >= 0ns);
+    }
+    p.timeout = 10s;
+    p.max_delay = 1s;
+    schedule bounded(p);
+    ns now = 0ns;
+    for (;;)
+    {
+      const schedule::step step = bounded.next(now);
+      if (step.kind != schedule::step_kind::wait)
+        break;
+      BOOST_REQUIRE(step.delay >= 0ns);
+      BOOST_REQUIRE(step.delay <= 1s);
+      now += step.delay;
+      BOOST_REQUIRE(now <= 10s);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(stop_before_deadline_does_not_shorten_the_last_wait)
+{
+  policy p;
+  p.initial = 1ms;
+  p.timeout = 3000ms;
+  p.deadline_mode = asio_backoff::deadline_mode::stop_before_deadline;
+  const run r = simulate(p);
+  BOOST_TEST(r.attempts == ms_list({1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047}),
+             boost::test_tools::per_element());
+  BOOST_TEST((r.end == schedule::step_kind::timed_out));
+  p.initial = 5s; // not even one wait fits
+  BOOST_TEST(simulate(p).attempts.empty());
+}
+
+BOOST_AUTO_TEST_CASE(absolute_deadline_is_shared_and_the_earlier_wins)
+{
+  const auto start = std::chrono::steady_clock::time_point(100h);
+  policy p;
+  p.initial = 1ms;
+  p.deadline = start + 3000ms;
+  auto attempts_of = [&](const policy& q) {
+    schedule s = schedule::with_deadline(q, start);
+    std::vector<ns> at;
+    ns now = 0ns;
+    for (;;)
+    {
+      const schedule::step step = s.next(now);
+      if (step.kind != schedule::step_kind::wait)
+        return at;
+      now += step.delay;
+      at.push_back(now);
+    }
+  };
+  BOOST_TEST(attempts_of(p) == ms_list({1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 3000}),
+             boost::test_tools::per_element());
+  policy both = p;
+  both.timeout = 1000ms; // earlier than the absolute deadline
+  BOOST_TEST(attempts_of(both).back() == ns(1000ms));
+  both.timeout = 10s;
+  BOOST_TEST(attempts_of(both).back() == ns(3000ms));
+  policy past = p;
+  past.deadline = start - 1s; // already passed: one attempt, at once
+  BOOST_TEST(attempts_of(past) == ms_list({0}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(delay_origin_attempt_start_keeps_the_cadence)
+{
+  policy p;
+  p.initial = 1000ms;
+  p.multiplier = 1;
+  p.max_attempts = 4;
+  auto starts = [](const policy& q, ns attempt_cost) {
+    schedule s(q);
+    std::vector<ns> at;
+    ns now = 0ns;
+    for (;;)
+    {
+      const schedule::step step = s.next(now);
+      if (step.kind != schedule::step_kind::wait)
+        return at;
+      now += step.delay;
+      at.push_back(now);
+      s.attempt_started(now);
+      now += attempt_cost;
+    }
+  };
+  BOOST_TEST(starts(p, 300ms) == ms_list({1000, 2300, 3600, 4900}), boost::test_tools::per_element());
+  p.delay_origin = asio_backoff::delay_origin::attempt_start;
+  BOOST_TEST(starts(p, 300ms) == ms_list({1000, 2000, 3000, 4000}), boost::test_tools::per_element());
+  // An attempt slower than the wait: the next one starts at once.
+  BOOST_TEST(starts(p, 1500ms) == ms_list({1000, 2500, 4000, 5500}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_hint_replaces_one_wait_and_the_schedule_continues)
+{
+  policy p;
+  p.initial = 1ms;
+  p.timeout = 100ms;
+  schedule s(p);
+  BOOST_TEST(s.next(0ns).delay == ns(1ms));
+  BOOST_TEST(s.next(1ms, 50ms).delay == ns(50ms));
+  BOOST_TEST(s.next(51ms).delay == ns(4ms));
+  BOOST_TEST(s.next(55ms, 1h).delay == ns(45ms)); // bounded by the deadline
+  BOOST_TEST((s.next(100ms).kind == schedule::step_kind::timed_out));
+}
+
+BOOST_AUTO_TEST_CASE(describe_prints_the_schedule_in_one_line)
+{
+  policy p;
+  p.initial = 1ms;
+  p.max_delay = 1s;
+  p.timeout = 30s;
+  BOOST_TEST(asio_backoff::describe(p) == "1ms 2ms 4ms 8ms 16ms 32ms 64ms 128ms ... 1s, deadline 30s");
+  p.max_delay = 4ms;
+  p.jitter = asio_backoff::jitter::full;
+  BOOST_TEST(asio_backoff::describe(p) == "1ms 2ms 4ms ..., deadline 30s, full jitter");
+  policy q;
+  q.initial = 250ms;
+  q.multiplier = 1.5;
+  q.max_attempts = 3;
+  q.immediate_first_attempt = true;
+  q.jitter = asio_backoff::jitter::proportional;
+  BOOST_TEST(asio_backoff::describe(q) == "now 250ms 375ms, 3 attempts, jitter +-20%");
+  BOOST_TEST(asio_backoff::format_duration(90s) == "1.5min");
+  BOOST_TEST(asio_backoff::format_duration(1500us) == "1.5ms");
+  BOOST_TEST(asio_backoff::format_duration(ns::max()) == "forever");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -9,6 +9,10 @@
 
 #include <boost/system/error_code.hpp>
 
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace asio_backoff {
@@ -41,10 +45,16 @@ public:
   const boost::system::error_code& error() const noexcept { return error_; }
   bool is_permanent() const noexcept { return permanent_ && error_.failed(); }
 
+  /// The wait the attempt asked for before the next one, if any.
+  std::optional<std::chrono::nanoseconds> retry_after() const noexcept { return retry_after_; }
+
 private:
   friend attempt_result permanent(const boost::system::error_code& ec) noexcept;
+  friend attempt_result retry_after(const boost::system::error_code& ec,
+                                    std::chrono::nanoseconds delay) noexcept;
 
   boost::system::error_code error_;
+  std::optional<std::chrono::nanoseconds> retry_after_;
   bool permanent_ = false;
 };
 
@@ -55,6 +65,59 @@ inline attempt_result permanent(const boost::system::error_code& ec) noexcept
   r.permanent_ = true;
   return r;
 }
+
+/// Retries `ec` after `delay` instead of the scheduled wait (a server's
+/// "retry after" hint). The deadline still bounds the wait (with
+/// `deadline_mode::stop_before_deadline`, a hint past it ends the
+/// operation); `max_delay` does not, the hint is the server's word. The
+/// schedule then continues where it was: it does not restart from `initial`.
+inline attempt_result retry_after(const boost::system::error_code& ec,
+                                  std::chrono::nanoseconds delay) noexcept
+{
+  attempt_result r(ec);
+  r.retry_after_ = delay;
+  return r;
+}
+
+/// What an observer learns before each wait.
+struct retry_info
+{
+  std::size_t attempt;              ///< The attempt that failed, counted from 1.
+  boost::system::error_code error;  ///< Its error.
+  std::chrono::nanoseconds delay;   ///< The wait before the next attempt.
+  std::chrono::nanoseconds elapsed; ///< Time since the operation started.
+};
+
+// Attempts are callables; an attempt object may also have these members,
+// which the operation calls when present (the wrappers below forward them):
+//   bool is_permanent(const error_code&) const;  errors that end the operation
+//   void on_retry(const retry_info&);             called before each wait
+//   std::optional<std::chrono::nanoseconds> retry_after(const error_code&);
+//                                                 a hint for the next wait
+
+namespace detail {
+
+template <class A, class = void>
+struct has_is_permanent : std::false_type {};
+template <class A>
+struct has_is_permanent<A, std::void_t<decltype(std::declval<const A&>().is_permanent(
+                               std::declval<const boost::system::error_code&>()))>>
+  : std::true_type {};
+
+template <class A, class = void>
+struct has_on_retry : std::false_type {};
+template <class A>
+struct has_on_retry<A, std::void_t<decltype(std::declval<A&>().on_retry(
+                           std::declval<const retry_info&>()))>> : std::true_type {};
+
+template <class A, class = void>
+struct has_retry_after : std::false_type {};
+template <class A>
+struct has_retry_after<A, std::void_t<decltype(std::declval<A&>().retry_after(
+                              std::declval<const boost::system::error_code&>()))>>
+  : std::true_type {};
+
+} // namespace detail
 
 /// An attempt whose errors are permanent when `pred(ec)` is true.
 /**
@@ -74,7 +137,22 @@ public:
 
   bool is_permanent(const boost::system::error_code& ec) const
   {
+    if constexpr (detail::has_is_permanent<Attempt>::value)
+      if (attempt_.is_permanent(ec))
+        return true;
     return static_cast<bool>(pred_(ec));
+  }
+
+  template <class A = Attempt, std::enable_if_t<detail::has_on_retry<A>::value, int> = 0>
+  void on_retry(const retry_info& info)
+  {
+    attempt_.on_retry(info);
+  }
+
+  template <class A = Attempt, std::enable_if_t<detail::has_retry_after<A>::value, int> = 0>
+  std::optional<std::chrono::nanoseconds> retry_after(const boost::system::error_code& ec)
+  {
+    return attempt_.retry_after(ec);
   }
 
 private:
@@ -100,6 +178,60 @@ template <class Predicate, class Attempt>
 classified_attempt<Predicate, Attempt> permanent_if(Predicate pred, Attempt attempt)
 {
   return {std::move(pred), std::move(attempt)};
+}
+
+/// An attempt whose observer is called before each wait. Made by `observe`.
+template <class Observer, class Attempt>
+class observed_attempt
+{
+public:
+  observed_attempt(Observer observer, Attempt attempt)
+    : observer_(std::move(observer)), attempt_(std::move(attempt))
+  {
+  }
+
+  decltype(auto) operator()() { return attempt_(); }
+
+  void on_retry(const retry_info& info)
+  {
+    if constexpr (detail::has_on_retry<Attempt>::value)
+      attempt_.on_retry(info);
+    observer_(info);
+  }
+
+  template <class A = Attempt, std::enable_if_t<detail::has_is_permanent<A>::value, int> = 0>
+  bool is_permanent(const boost::system::error_code& ec) const
+  {
+    return attempt_.is_permanent(ec);
+  }
+
+  template <class A = Attempt, std::enable_if_t<detail::has_retry_after<A>::value, int> = 0>
+  std::optional<std::chrono::nanoseconds> retry_after(const boost::system::error_code& ec)
+  {
+    return attempt_.retry_after(ec);
+  }
+
+private:
+  Observer observer_;
+  Attempt attempt_;
+};
+
+/// Wraps an attempt so that `observer(const retry_info&)` is called before
+/// each wait: for logs and metrics. It is stored in the operation (no
+/// `std::function`, no allocation); it runs on the handler's executor.
+///
+/// @code
+/// auto attempt = asio_backoff::observe(
+///     [](const asio_backoff::retry_info& r) {
+///       std::clog << "attempt " << r.attempt << ": " << r.error.message()
+///                 << ", next in " << asio_backoff::format_duration(r.delay) << '\n';
+///     },
+///     [&] { return socket.async_connect(endpoint, boost::asio::deferred); });
+/// @endcode
+template <class Observer, class Attempt>
+observed_attempt<Observer, Attempt> observe(Observer observer, Attempt attempt)
+{
+  return {std::move(observer), std::move(attempt)};
 }
 
 } // namespace asio_backoff

@@ -28,7 +28,8 @@ enum class error
   invalid_timeout,
   invalid_max_delay,
   invalid_max_attempts,
-  invalid_attempt_timeout
+  invalid_attempt_timeout,
+  invalid_jitter
 };
 
 namespace detail {
@@ -56,6 +57,8 @@ public:
       return "invalid backoff policy: max_attempts must be at least 1";
     case error::invalid_attempt_timeout:
       return "invalid backoff policy: attempt_timeout must be greater than zero";
+    case error::invalid_jitter:
+      return "invalid backoff policy: jitter_factor must be between 0 and 1";
     }
     return "unknown asio_backoff error";
   }

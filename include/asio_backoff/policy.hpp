@@ -13,9 +13,54 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 namespace asio_backoff {
+
+/// How a wait is randomised, so that many clients do not retry in lockstep.
+/**
+ * With `t` the wait without jitter (`initial * multiplier^n`, capped):
+ * - `none`: `t`;
+ * - `full`: uniform in `[0, t]`;
+ * - `equal`: `t/2` plus uniform in `[0, t/2]`;
+ * - `decorrelated`: uniform in `[initial, 3 * previous wait]`, capped by
+ *   `max_delay` (`multiplier` is not used);
+ * - `proportional`: `t` times uniform in `[1 - f, 1 + f]`, f =
+ *   `jitter_factor` (gRPC uses 0.2, Go's backoff 0.5), capped by `max_delay`.
+ *
+ * (The first three are the AWS Architecture Blog's definitions.) A jittered
+ * wait is never negative, never above `max_delay`, and never past the
+ * deadline.
+ */
+enum class jitter
+{
+  none,
+  full,
+  equal,
+  decorrelated,
+  proportional
+};
+
+/// What happens when the next wait would pass the deadline.
+enum class deadline_mode
+{
+  /// Shorten the wait so that a final attempt runs at the deadline
+  /// (libvirt's behaviour).
+  final_attempt_at_deadline,
+  /// Do not wait: complete with `timed_out` at once.
+  stop_before_deadline
+};
+
+/// Where a wait is counted from.
+enum class delay_origin
+{
+  /// From the end of the failed attempt: a slow attempt delays the next.
+  attempt_end,
+  /// From the start of the failed attempt (gRPC): a slow attempt eats into
+  /// the wait, so attempts keep their cadence.
+  attempt_start
+};
 
 /// How long to wait between attempts and when to give up.
 /**
@@ -62,6 +107,27 @@ struct policy
   /// counts as a retryable failure (`boost::asio::error::timed_out`). Empty:
   /// attempts are limited only by the deadline. Must be greater than zero.
   std::optional<duration> attempt_timeout;
+
+  /// An absolute deadline on the steady clock, so that several operations or
+  /// phases can share one. With `timeout` too, the earlier one applies. (With
+  /// a timer on another clock, the time left at initiation is used.)
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+
+  /// What to do when a wait would pass the deadline.
+  asio_backoff::deadline_mode deadline_mode = deadline_mode::final_attempt_at_deadline;
+
+  /// Where waits are counted from.
+  asio_backoff::delay_origin delay_origin = delay_origin::attempt_end;
+
+  /// Randomisation of the waits. Default: none.
+  asio_backoff::jitter jitter = jitter::none;
+
+  /// The factor of `jitter::proportional`, in [0, 1].
+  double jitter_factor = 0.2;
+
+  /// Seed of the operation's own random engine, for reproducible runs.
+  /// Empty: each operation draws a fresh seed.
+  std::optional<std::uint64_t> jitter_seed;
 };
 
 /// Checks a policy. Returns the first problem found, or no error.
@@ -70,7 +136,8 @@ struct policy
  * `error::invalid_multiplier` (less than 1, or NaN),
  * `error::invalid_timeout` (negative), `error::invalid_max_delay`
  * (less than `initial`), `error::invalid_max_attempts` (zero),
- * `error::invalid_attempt_timeout` (`<= 0`), or a default-constructed
+ * `error::invalid_attempt_timeout` (`<= 0`), `error::invalid_jitter`
+ * (`jitter_factor` outside [0, 1], or NaN), or a default-constructed
  * `error_code` when the policy is valid.
  */
 inline boost::system::error_code validate(const policy& p) noexcept
@@ -87,6 +154,8 @@ inline boost::system::error_code validate(const policy& p) noexcept
     return error::invalid_max_attempts;
   if (p.attempt_timeout && *p.attempt_timeout <= policy::duration::zero())
     return error::invalid_attempt_timeout;
+  if (!(p.jitter_factor >= 0.0 && p.jitter_factor <= 1.0))
+    return error::invalid_jitter;
   return {};
 }
 

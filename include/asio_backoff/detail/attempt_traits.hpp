@@ -65,16 +65,12 @@ struct attempt_traits<Attempt, Result, false>
 };
 
 template <class Attempt>
-bool is_permanent(const Attempt&, const boost::system::error_code&)
+bool is_permanent(const Attempt& attempt, const boost::system::error_code& ec)
 {
-  return false;
-}
-
-template <class Predicate, class Attempt>
-bool is_permanent(const classified_attempt<Predicate, Attempt>& attempt,
-                  const boost::system::error_code& ec)
-{
-  return attempt.is_permanent(ec);
+  if constexpr (has_is_permanent<Attempt>::value)
+    return attempt.is_permanent(ec);
+  else
+    return false;
 }
 
 } // namespace detail

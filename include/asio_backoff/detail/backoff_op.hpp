@@ -176,8 +176,8 @@ public:
 
   void handle(started, op_ref<backoff_op> self)
   {
-    if (invalid_policy_)
-      return complete(std::move(self), invalid_policy_, outcome::reason_type::invalid_policy);
+    if (early_error_)
+      return complete(std::move(self), early_error_, early_reason_);
     if (cancelled_)
       return complete_cancelled(std::move(self));
     run_attempt(std::move(self));
@@ -299,13 +299,12 @@ private:
       timer_(std::forward<TimerArg>(timer)),
       io_work_(timer_.get().get_executor()),
       attempt_(std::move(attempt)),
-      schedule_(p),
+      schedule_(p.deadline ? schedule::with_deadline(p, std::chrono::steady_clock::now())
+                           : schedule(p)),
       attempt_timeout_(p.attempt_timeout),
       report_(report),
-      invalid_policy_(validate(p))
+      early_error_(validate(p))
   {
-    if (!invalid_policy_ && p.timeout)
-      deadline_ = *p.timeout;
   }
 
   static storage_allocator storage_allocator_for(const Handler& handler) noexcept
@@ -368,9 +367,16 @@ private:
     auto slot = boost::asio::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
       slot.template emplace<cancellation_handler>(cancellation_handler{this});
-    if (invalid_policy_)
+    if (early_error_)
       return post(std::move(self), started{});
     const schedule::step first = schedule_.next(schedule::duration::zero());
+    if (first.kind != schedule::step_kind::wait)
+    {
+      // stop_before_deadline, and the first wait already passes it
+      early_error_ = boost::asio::error::timed_out;
+      early_reason_ = outcome::reason_type::timed_out;
+      return post(std::move(self), started{});
+    }
     // Even an immediate first attempt is posted: neither the attempt nor the
     // completion handler ever runs inside the initiating call.
     if (first.delay == schedule::duration::zero())
@@ -400,6 +406,8 @@ private:
   {
     phase_ = phase::attempting;
     ++attempts_run_;
+    if (schedule_.counts_from_attempt_start())
+      schedule_.attempt_started(elapsed_between(start_time_, clock_type::now()));
     if constexpr (traits::is_async)
     {
       attempt_done_ = false;
@@ -431,7 +439,8 @@ private:
       attempt_result result;
       disconnect_on_throw(self, [&] { result = attempt_(); });
       finish_attempt(std::move(self), result.error(),
-                     result.is_permanent() || is_permanent(attempt_, result.error()));
+                     result.is_permanent() || is_permanent(attempt_, result.error()),
+                     result.retry_after());
     }
   }
 
@@ -444,9 +453,9 @@ private:
     const time_point now = clock_type::now();
     if (attempt_timeout_)
       limit = saturating_add(now, *attempt_timeout_);
-    if (deadline_)
+    if (const std::optional<schedule::duration> timeout = schedule_.timeout())
     {
-      const time_point deadline = saturating_add(start_time_, *deadline_);
+      const time_point deadline = saturating_add(start_time_, *timeout);
       if (deadline > now && (!limit || deadline < *limit))
         limit = deadline;
     }
@@ -458,10 +467,12 @@ private:
     boost::system::error_code ec = attempt_error_;
     if (ec && watchdog_fired_)
       ec = boost::asio::error::timed_out;
-    finish_attempt(std::move(self), ec, ec && !watchdog_fired_ && is_permanent(attempt_, ec));
+    finish_attempt(std::move(self), ec, ec && !watchdog_fired_ && is_permanent(attempt_, ec),
+                   std::nullopt);
   }
 
-  void finish_attempt(op_ref<backoff_op> self, boost::system::error_code ec, bool permanent)
+  void finish_attempt(op_ref<backoff_op> self, boost::system::error_code ec, bool permanent,
+                      std::optional<std::chrono::nanoseconds> hint)
   {
     last_error_ = ec;
     if (!ec)
@@ -470,8 +481,12 @@ private:
       return complete_cancelled(std::move(self));
     if (permanent)
       return complete(std::move(self), ec, outcome::reason_type::permanent_error);
+    if constexpr (has_retry_after<Attempt>::value)
+      if (!hint)
+        disconnect_on_throw(self, [&] { hint = attempt_.retry_after(ec); });
     const time_point now = clock_type::now();
-    const schedule::step next = schedule_.next(elapsed_between(start_time_, now));
+    const schedule::duration elapsed = elapsed_between(start_time_, now);
+    const schedule::step next = hint ? schedule_.next(elapsed, *hint) : schedule_.next(elapsed);
     switch (next.kind)
     {
     case schedule::step_kind::timed_out:
@@ -483,6 +498,10 @@ private:
     case schedule::step_kind::wait:
       break;
     }
+    if constexpr (has_on_retry<Attempt>::value)
+      disconnect_on_throw(self, [&] {
+        attempt_.on_retry(retry_info{attempts_run_, ec, next.delay, elapsed});
+      });
     wait(std::move(self), now, next.delay);
   }
 
@@ -532,10 +551,12 @@ private:
   Attempt attempt_;
   schedule schedule_;
   std::optional<schedule::duration> attempt_timeout_;
-  std::optional<schedule::duration> deadline_;
   time_point start_time_{};
   outcome* report_;
-  boost::system::error_code invalid_policy_;
+  // Set before the first attempt: the policy was rejected, or the deadline
+  // leaves no room for an attempt.
+  boost::system::error_code early_error_;
+  outcome::reason_type early_reason_ = outcome::reason_type::invalid_policy;
   boost::system::error_code last_error_;
   boost::system::error_code attempt_error_;
   value_type value_{};

@@ -12,6 +12,7 @@
 #include <asio_backoff/error.hpp>
 #include <asio_backoff/outcome.hpp>
 #include <asio_backoff/policy.hpp>
+#include <asio_backoff/reconnect.hpp>
 #include <asio_backoff/schedule.hpp>
 #include <asio_backoff/version.hpp>
 

@@ -1127,7 +1127,7 @@ BOOST_AUTO_TEST_CASE(retry_after_from_an_attempt_object)
     int* calls;
     auto operator()() { return asio::deferred.values(++*calls < 3 ? refused() : error_code()); }
     std::optional<std::chrono::nanoseconds> retry_after(const error_code&) { return 100ms; }
-    bool is_permanent(const error_code& ec) const { return ec == asio::error::access_denied; }
+    bool is_permanent(const error_code& ec) { return ec == asio::error::access_denied; }
   };
   asio::io_context ctx;
   manual_timer timer(ctx);

@@ -73,3 +73,31 @@ BOOST_AUTO_TEST_CASE(without_a_cap_it_saturates)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(reconnect_state_limits)
+
+BOOST_AUTO_TEST_CASE(never_grows_past_the_timeout)
+{
+  policy p;
+  p.initial = 100ms;
+  p.timeout = 2s;
+  p.deadline_mode = asio_backoff::deadline_mode::stop_before_deadline;
+  reconnect_backoff r(p, 1s);
+  for (int i = 0; i < 50; ++i)
+    r.connection_lost(0ms);
+  BOOST_TEST(r.next_policy().initial.count() == ns(2s).count());
+}
+
+BOOST_AUTO_TEST_CASE(small_multipliers_still_reach_the_cap)
+{
+  policy p;
+  p.initial = 1s;
+  p.multiplier = 1.001;
+  p.max_delay = 60s;
+  reconnect_backoff r(p, 1s);
+  for (int i = 0; i < 10000; ++i)
+    r.connection_lost(0ms);
+  BOOST_TEST(r.next_policy().initial.count() == ns(60s).count());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -445,6 +445,29 @@ BOOST_AUTO_TEST_CASE(retry_after_hint_replaces_one_wait_and_the_schedule_continu
   BOOST_TEST((s.next(100ms).kind == schedule::step_kind::timed_out));
 }
 
+BOOST_AUTO_TEST_CASE(a_hint_is_not_shortened_by_the_attempt_duration)
+{
+  policy p;
+  p.initial = 1s;
+  p.delay_origin = asio_backoff::delay_origin::attempt_start;
+  schedule s(p);
+  BOOST_TEST(s.next(0ns).delay == ns(1s));
+  s.attempt_started(1s);
+  BOOST_TEST(s.next(4s, 5s).delay == ns(5s)); // the attempt took 3 s
+  s.attempt_started(9s);
+  BOOST_TEST(s.next(10s).delay == ns(3s)); // 4 s counted from the attempt's start
+}
+
+BOOST_AUTO_TEST_CASE(proportional_jitter_of_zero_is_no_jitter)
+{
+  policy p = constant(1ms, asio_backoff::jitter::proportional);
+  p.jitter_factor = 0;
+  p.jitter_seed.reset();
+  schedule s(p);
+  for (int i = 0; i < 100; ++i)
+    BOOST_TEST(s.next(0ns).delay == ns(1ms));
+}
+
 BOOST_AUTO_TEST_CASE(describe_prints_the_schedule_in_one_line)
 {
   policy p;
@@ -454,7 +477,7 @@ BOOST_AUTO_TEST_CASE(describe_prints_the_schedule_in_one_line)
   BOOST_TEST(asio_backoff::describe(p) == "1ms 2ms 4ms 8ms 16ms 32ms 64ms 128ms ... 1s, deadline 30s");
   p.max_delay = 4ms;
   p.jitter = asio_backoff::jitter::full;
-  BOOST_TEST(asio_backoff::describe(p) == "1ms 2ms 4ms ..., deadline 30s, full jitter");
+  BOOST_TEST(asio_backoff::describe(p) == "1ms 2ms 4ms 4ms ..., deadline 30s, full jitter");
   policy q;
   q.initial = 250ms;
   q.multiplier = 1.5;
@@ -462,6 +485,20 @@ BOOST_AUTO_TEST_CASE(describe_prints_the_schedule_in_one_line)
   q.immediate_first_attempt = true;
   q.jitter = asio_backoff::jitter::proportional;
   BOOST_TEST(asio_backoff::describe(q) == "now 250ms 375ms, 3 attempts, jitter +-20%");
+  policy capped;
+  capped.max_delay = 2ms;
+  capped.max_attempts = 3;
+  BOOST_TEST(asio_backoff::describe(capped) == "1ms 2ms 2ms, 3 attempts");
+  capped.max_attempts = 1;
+  BOOST_TEST(asio_backoff::describe(capped) == "1ms, 1 attempt");
+  policy huge;
+  huge.initial = ns::max();
+  BOOST_TEST(asio_backoff::describe(huge) == "forever forever ...");
+  policy decorrelated;
+  decorrelated.max_delay = 1s;
+  decorrelated.jitter = asio_backoff::jitter::decorrelated;
+  BOOST_TEST(asio_backoff::describe(decorrelated) ==
+             "1ms to 3x the previous wait, up to 1s, decorrelated jitter");
   BOOST_TEST(asio_backoff::format_duration(90s) == "1.5min");
   BOOST_TEST(asio_backoff::format_duration(1500us) == "1.5ms");
   BOOST_TEST(asio_backoff::format_duration(ns::max()) == "forever");

@@ -90,7 +90,7 @@ struct retry_info
 
 // Attempts are callables; an attempt object may also have these members,
 // which the operation calls when present (the wrappers below forward them):
-//   bool is_permanent(const error_code&) const;  errors that end the operation
+//   bool is_permanent(const error_code&);         errors that end the operation
 //   void on_retry(const retry_info&);             called before each wait
 //   std::optional<std::chrono::nanoseconds> retry_after(const error_code&);
 //                                                 a hint for the next wait
@@ -100,7 +100,7 @@ namespace detail {
 template <class A, class = void>
 struct has_is_permanent : std::false_type {};
 template <class A>
-struct has_is_permanent<A, std::void_t<decltype(std::declval<const A&>().is_permanent(
+struct has_is_permanent<A, std::void_t<decltype(std::declval<A&>().is_permanent(
                                std::declval<const boost::system::error_code&>()))>>
   : std::true_type {};
 
@@ -135,7 +135,7 @@ public:
 
   decltype(auto) operator()() { return attempt_(); }
 
-  bool is_permanent(const boost::system::error_code& ec) const
+  bool is_permanent(const boost::system::error_code& ec)
   {
     if constexpr (detail::has_is_permanent<Attempt>::value)
       if (attempt_.is_permanent(ec))
@@ -200,7 +200,7 @@ public:
   }
 
   template <class A = Attempt, std::enable_if_t<detail::has_is_permanent<A>::value, int> = 0>
-  bool is_permanent(const boost::system::error_code& ec) const
+  bool is_permanent(const boost::system::error_code& ec)
   {
     return attempt_.is_permanent(ec);
   }

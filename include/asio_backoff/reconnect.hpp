@@ -46,8 +46,13 @@ public:
   using duration = std::chrono::nanoseconds;
 
   /// `healthy_after`: how long a connection must live to count as healthy.
+  /// Give the policy a `max_delay`: without one, a long run of flaps makes
+  /// the waits grow without bound (they stay below `timeout`, if any).
   reconnect_backoff(const policy& p, duration healthy_after) noexcept
-    : policy_(p), healthy_after_(healthy_after)
+    : policy_(p),
+      healthy_after_(healthy_after),
+      ceiling_(static_cast<double>(ceiling(p).count())),
+      initial_count_(static_cast<double>(p.initial.count()))
   {
   }
 
@@ -57,13 +62,8 @@ public:
     policy p = policy_;
     if (short_lived_ == 0)
       return p;
-    const double cap = static_cast<double>(
-        (p.max_delay ? *p.max_delay : duration::max()).count());
-    double initial = static_cast<double>(p.initial.count());
-    for (std::size_t i = 0; i < short_lived_ && initial < cap; ++i)
-      initial *= p.multiplier;
-    p.initial = initial >= cap ? (p.max_delay ? *p.max_delay : duration::max())
-                               : duration(static_cast<duration::rep>(initial));
+    p.initial = initial_count_ >= ceiling_ ? ceiling(policy_)
+                                           : duration(static_cast<duration::rep>(initial_count_));
     p.immediate_first_attempt = false;
     return p;
   }
@@ -72,21 +72,34 @@ public:
   void connection_lost(duration lived) noexcept
   {
     if (lived >= healthy_after_)
+    {
       short_lived_ = 0;
-    else if (short_lived_ < max_tracked)
-      ++short_lived_;
+      initial_count_ = static_cast<double>(policy_.initial.count());
+      return;
+    }
+    ++short_lived_;
+    initial_count_ = std::min(initial_count_ * policy_.multiplier, ceiling_);
   }
 
   /// Short-lived connections in a row since the last healthy one.
   std::size_t short_lived_connections() const noexcept { return short_lived_; }
 
 private:
-  // Beyond this many doublings any wait is at its cap; counting further
-  // would only risk overflow of the counter itself.
-  static constexpr std::size_t max_tracked = 2048;
+  // The first wait of a reconnection never grows past the cap, nor past the
+  // timeout: with stop_before_deadline that would end each reconnection
+  // before its first attempt, and the state could never reset.
+  static duration ceiling(const policy& p) noexcept
+  {
+    duration c = p.max_delay ? *p.max_delay : duration::max();
+    if (p.timeout && *p.timeout > duration::zero())
+      c = std::min(c, *p.timeout);
+    return std::max(c, p.initial);
+  }
 
   policy policy_;
   duration healthy_after_;
+  double ceiling_;
+  double initial_count_;
   std::size_t short_lived_ = 0;
 };
 

@@ -77,9 +77,8 @@ public:
       jitter_factor_(p.jitter_factor),
       max_attempts_(p.max_attempts ? *p.max_attempts
                                    : std::numeric_limits<std::size_t>::max()),
-      random_(p.jitter == jitter::none ? 0
-                                       : (p.jitter_seed ? *p.jitter_seed : detail::fresh_seed())),
-      jitter_(p.jitter),
+      random_(!draws_random(p) ? 0 : (p.jitter_seed ? *p.jitter_seed : detail::fresh_seed())),
+      jitter_(draws_random(p) ? p.jitter : jitter::none),
       deadline_mode_(p.deadline_mode),
       origin_(p.delay_origin),
       immediate_(p.immediate_first_attempt)
@@ -93,9 +92,11 @@ public:
     schedule s(p);
     if (p.deadline)
     {
-      const duration left = *p.deadline > start
-          ? std::chrono::duration_cast<duration>(*p.deadline - start)
-          : duration::zero();
+      const duration::rep until = p.deadline->time_since_epoch().count();
+      const duration::rep from = start.time_since_epoch().count();
+      const duration left = until <= from ? duration::zero()
+          : from < 0 && until > duration::max().count() + from ? duration::max()
+          : duration(until - from);
       if (!s.timeout_ || left < *s.timeout_)
         s.timeout_ = left;
     }
@@ -135,6 +136,12 @@ public:
   std::optional<duration> timeout() const noexcept { return timeout_; }
 
 private:
+  static bool draws_random(const policy& p) noexcept
+  {
+    return p.jitter != jitter::none &&
+           !(p.jitter == jitter::proportional && p.jitter_factor == 0.0);
+  }
+
   step decide(duration elapsed, std::optional<duration> hint) noexcept
   {
     if (attempts_ > 0)
@@ -148,8 +155,8 @@ private:
     if (attempts_ > 0 || !immediate_)
       delay = take_delay();
     if (hint)
-      delay = *hint;
-    if (attempts_ > 0 && origin_ == delay_origin::attempt_start)
+      delay = *hint; // the server's word: not shortened by the attempt's duration
+    else if (attempts_ > 0 && origin_ == delay_origin::attempt_start)
     {
       const duration spent = elapsed - std::min(attempt_started_, elapsed);
       delay = delay > spent ? delay - spent : duration::zero();
@@ -259,7 +266,7 @@ namespace detail {
 inline std::string finish_description(const policy& p, std::string text)
 {
   if (p.max_attempts)
-    text += ", " + std::to_string(*p.max_attempts) + " attempts";
+    text += ", " + std::to_string(*p.max_attempts) + (*p.max_attempts == 1 ? " attempt" : " attempts");
   if (p.timeout)
     text += ", deadline " + format_duration(*p.timeout);
   if (p.deadline)
@@ -288,31 +295,46 @@ inline std::string finish_description(const policy& p, std::string text)
 /// without jitter, each followed by an attempt).
 inline std::string describe(const policy& p, std::size_t waits_shown = 8)
 {
+  std::string text;
+  auto add = [&text](const std::string& word) {
+    text += (text.empty() ? "" : " ") + word;
+  };
+  const schedule::duration cap = p.max_delay ? *p.max_delay : schedule::duration::max();
+  if (p.jitter == jitter::decorrelated)
+  {
+    // Its waits do not follow the multiplier: say how they are drawn.
+    if (p.immediate_first_attempt)
+      add("now");
+    add(format_duration(p.initial) + " to 3x the previous wait, up to " + format_duration(cap));
+    return detail::finish_description(p, text);
+  }
   policy plain = p;
   plain.jitter = jitter::none;
   plain.timeout.reset();
   plain.deadline.reset();
   schedule s(plain);
-  std::string text;
   schedule::duration last{-1};
-  bool capped = false;
+  bool shown_at_cap = false; // the capped wait was shown twice: elide the rest
+  bool more = false;
   for (std::size_t shown = 0; shown < waits_shown; ++shown)
   {
     const schedule::step step = s.next(schedule::duration::zero());
     if (step.kind != schedule::step_kind::wait)
       return detail::finish_description(p, text);
-    capped = p.max_delay && step.delay == *p.max_delay;
-    if (capped && step.delay == last)
-      break; // the rest is the same
-    text += text.empty() ? "" : " ";
-    text += step.delay == schedule::duration::zero() ? "now" : format_duration(step.delay);
+    if (step.delay == cap && last == cap && shown_at_cap)
+    {
+      more = true; // capped: the same wait from here on
+      break;
+    }
+    shown_at_cap = step.delay == cap && last == cap;
+    add(step.delay == schedule::duration::zero() ? "now" : format_duration(step.delay));
     last = step.delay;
   }
-  if (s.next(schedule::duration::zero()).kind == schedule::step_kind::wait)
+  if (more || s.next(schedule::duration::zero()).kind == schedule::step_kind::wait)
   {
-    text += " ...";
-    if (p.max_delay && !capped)
-      text += " " + format_duration(*p.max_delay);
+    add("...");
+    if (last != cap && p.max_delay)
+      add(format_duration(cap));
   }
   return detail::finish_description(p, text);
 }

@@ -65,7 +65,7 @@ struct attempt_traits<Attempt, Result, false>
 };
 
 template <class Attempt>
-bool is_permanent(const Attempt& attempt, const boost::system::error_code& ec)
+bool is_permanent(Attempt& attempt, const boost::system::error_code& ec)
 {
   if constexpr (has_is_permanent<Attempt>::value)
     return attempt.is_permanent(ec);

@@ -439,7 +439,8 @@ private:
       attempt_result result;
       disconnect_on_throw(self, [&] { result = attempt_(); });
       finish_attempt(std::move(self), result.error(),
-                     result.is_permanent() || is_permanent(attempt_, result.error()),
+                     result.is_permanent() ||
+                         (result.error() && is_permanent(attempt_, result.error())),
                      result.retry_after());
     }
   }

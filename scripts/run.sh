@@ -5,8 +5,9 @@
 #   bash scripts/run.sh demo   build and run the main example
 #   bash scripts/run.sh test   build with g++ and clang++ (-Werror) and run all tests
 #
-# Packages installed when missing: cmake make g++ clang libboost1.81-dev
-# libboost-test1.81-dev libboost-context1.81-dev.
+# Packages installed when missing: cmake make g++ libboost1.81-dev
+# libboost-test1.81-dev libboost-context1.81-dev, and for the tests clang and
+# pkg-config.
 set -euo pipefail
 
 mode=${1:-}
@@ -19,7 +20,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 packages=(cmake make g++ libboost1.81-dev libboost-test1.81-dev libboost-context1.81-dev)
-[ "$mode" = test ] && packages+=(clang)
+[ "$mode" = test ] && packages+=(clang pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do

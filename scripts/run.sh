@@ -3,7 +3,8 @@
 # every test.
 #
 #   bash scripts/run.sh demo   build and run the main example
-#   bash scripts/run.sh test   build with g++ and clang++ (-Werror) and run all tests
+#   bash scripts/run.sh test   build with g++ and clang++ (-Werror) and run all tests,
+#                              then the tests again under ASan and UBSan
 #
 # Packages installed when missing: cmake make g++ libboost1.81-dev
 # libboost-test1.81-dev libboost-context1.81-dev, and for the tests clang and
@@ -57,3 +58,13 @@ for config in "gcc g++ Debug" "clang clang++ Release"; do
   cmake --build "$root/build/$1" -j "$jobs"
   (cd "$root/build/$1" && ctest --output-on-failure -j "$jobs")
 done
+
+# The tests and examples again under AddressSanitizer (leaks included) and
+# UndefinedBehaviorSanitizer; any report fails the run. The consumer
+# projects are left out: they test packaging, not the code.
+echo "== g++ (AddressSanitizer, UndefinedBehaviorSanitizer)"
+configure asan g++ Debug -DASIO_BACKOFF_WERROR=ON -DASIO_BACKOFF_INSTALL=OFF \
+  -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+cmake --build "$root/build/asan" -j "$jobs"
+(cd "$root/build/asan" && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$jobs" -LE consumer)

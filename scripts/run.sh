@@ -4,7 +4,7 @@
 #
 #   bash scripts/run.sh demo   build and run the main example
 #   bash scripts/run.sh test   build with g++ and clang++ (-Werror) and run all tests,
-#                              then the tests again under ASan and UBSan
+#                              then the tests again under ASan+UBSan and TSan
 #
 # Packages installed when missing: cmake make g++ libboost1.81-dev
 # libboost-test1.81-dev libboost-context1.81-dev, and for the tests clang and
@@ -68,3 +68,11 @@ configure asan g++ Debug -DASIO_BACKOFF_WERROR=ON -DASIO_BACKOFF_INSTALL=OFF \
 cmake --build "$root/build/asan" -j "$jobs"
 (cd "$root/build/asan" && ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$jobs" -LE consumer)
+
+# The tests under ThreadSanitizer: strands on a thread pool, io_contexts on
+# two threads.
+echo "== g++ (ThreadSanitizer)"
+configure tsan g++ Debug -DASIO_BACKOFF_WERROR=ON -DASIO_BACKOFF_INSTALL=OFF \
+  -DASIO_BACKOFF_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="-fsanitize=thread"
+cmake --build "$root/build/tsan" -j "$jobs"
+(cd "$root/build/tsan" && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -LE consumer)

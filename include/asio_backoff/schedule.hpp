@@ -10,6 +10,8 @@
 #include <asio_backoff/detail/random.hpp>
 #include <asio_backoff/policy.hpp>
 
+#include <boost/config.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
@@ -142,7 +144,7 @@ private:
            !(p.jitter == jitter::proportional && p.jitter_factor == 0.0);
   }
 
-  step decide(duration elapsed, std::optional<duration> hint) noexcept
+  BOOST_FORCEINLINE step decide(duration elapsed, std::optional<duration> hint) noexcept
   {
     if (attempts_ > 0)
     {

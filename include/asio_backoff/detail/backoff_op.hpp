@@ -41,19 +41,61 @@ struct attempted {};         // an asynchronous attempt completed
 struct watchdog_expired {};  // the attempt timeout or the deadline ended a wait
 struct resumed {};           // an attempt finished during a cancellation
 
+// Whether a handler has an executor or an allocator of its own. When it has
+// none, the handlers given to the timer and to post() declare none either:
+// those default to the timer's executor, and Asio takes its cheaper paths.
+// The handler given to an attempt always names the executor: the attempt's
+// operation may belong to another context, or to none (post(token)).
+struct no_association {};
+
+template <class Handler>
+using has_own_executor = std::integral_constant<bool,
+    !std::is_same<boost::asio::associated_executor_t<Handler, no_association>, no_association>::value>;
+
+template <class Handler>
+using has_own_allocator = std::integral_constant<bool,
+    !std::is_same<boost::asio::associated_allocator_t<Handler, no_association>, no_association>::value>;
+
+template <class Derived, class Op, bool Declare>
+struct forwards_executor
+{
+};
+
+template <class Derived, class Op>
+struct forwards_executor<Derived, Op, true>
+{
+  using executor_type = typename Op::handler_executor_type;
+  executor_type get_executor() const noexcept
+  {
+    return static_cast<const Derived&>(*this).ref()->handler_executor();
+  }
+};
+
+template <class Derived, class Op, bool = has_own_allocator<typename Op::handler_type>::value>
+struct forwards_allocator
+{
+};
+
+template <class Derived, class Op>
+struct forwards_allocator<Derived, Op, true>
+{
+  using allocator_type = typename Op::handler_allocator_type;
+  allocator_type get_allocator() const noexcept
+  {
+    return static_cast<const Derived&>(*this).ref()->handler_allocator();
+  }
+};
+
 // The intermediate handler given to the timer, to post and to an attempt: a
-// pointer to the operation, plus the user handler's associations.
+// counted pointer to the operation, plus the user handler's associations.
 template <class Op, class Event>
-class op_handler
+class op_handler : public forwards_executor<op_handler<Op, Event>, Op,
+                                           has_own_executor<typename Op::handler_type>::value ||
+                                               std::is_same<Event, attempted>::value>,
+                   public forwards_allocator<op_handler<Op, Event>, Op>
 {
 public:
   explicit op_handler(op_ref<Op> ref) noexcept : ref_(std::move(ref)) {}
-
-  using executor_type = typename Op::handler_executor_type;
-  executor_type get_executor() const noexcept { return ref_->handler_executor(); }
-
-  using allocator_type = typename Op::handler_allocator_type;
-  allocator_type get_allocator() const noexcept { return ref_->handler_allocator(); }
 
   template <class... Args>
   void operator()(Args&&... args)
@@ -138,6 +180,7 @@ public:
   using handler_executor_type = boost::asio::associated_executor_t<
       Handler, typename timer_type::executor_type>;
   using handler_allocator_type = boost::asio::associated_allocator_t<Handler>;
+  using handler_type = Handler;
 
   // Allocates the operation (the only allocation it makes) and starts it.
   template <class TimerArg>
@@ -272,7 +315,7 @@ public:
   // throwing attempt left it behind): destroy it and its handler, unrun. The
   // user's cancellation slot is left alone, as Asio's own operations do: its
   // signal may be gone already.
-  void abandon() noexcept
+  BOOST_NOINLINE void abandon() noexcept
   {
     storage_allocator alloc(storage_allocator_for(handler_));
     destroy(this, alloc);

@@ -7,6 +7,8 @@
 #ifndef ASIO_BACKOFF_DETAIL_OP_REF_HPP
 #define ASIO_BACKOFF_DETAIL_OP_REF_HPP
 
+#include <boost/config.hpp>
+
 #include <utility>
 
 namespace asio_backoff {
@@ -27,9 +29,11 @@ public:
   op_ref(op_ref&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
   op_ref& operator=(op_ref&&) = delete;
 
-  ~op_ref()
+  // Inline and cheap on the common paths (a moved-from reference, or one of
+  // several); abandoning is rare and kept out of line.
+  BOOST_FORCEINLINE ~op_ref()
   {
-    if (op_ && --op_->refs_ == 0)
+    if (op_ && BOOST_UNLIKELY(--op_->refs_ == 0))
       op_->abandon();
   }
 

@@ -70,9 +70,10 @@ cmake --build "$root/build/asan" -j "$jobs"
   UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j "$jobs" -LE consumer)
 
 # The tests under ThreadSanitizer: strands on a thread pool, io_contexts on
-# two threads.
+# two threads. Without -Werror: g++ warns (-Wtsan) that the fences in
+# Boost.System's headers are not modelled; the other builds check warnings.
 echo "== g++ (ThreadSanitizer)"
-configure tsan g++ Debug -DASIO_BACKOFF_WERROR=ON -DASIO_BACKOFF_INSTALL=OFF \
+configure tsan g++ Debug -DASIO_BACKOFF_INSTALL=OFF \
   -DASIO_BACKOFF_BUILD_EXAMPLES=OFF -DCMAKE_CXX_FLAGS="-fsanitize=thread"
 cmake --build "$root/build/tsan" -j "$jobs"
 (cd "$root/build/tsan" && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j "$jobs" -LE consumer)

@@ -51,47 +51,22 @@ inline boost::system::error_code refused()
   return make_error_code(boost::system::errc::connection_refused);
 }
 
+// Counts what goes through an allocator.
 struct allocation_counts
 {
   std::atomic<long> allocations{0};
   std::atomic<long> deallocations{0};
-};
 
-// An allocator that counts what goes through it.
-template <class T>
-struct counting_allocator
-{
-  using value_type = T;
-
-  allocation_counts* counts;
-
-  explicit counting_allocator(allocation_counts& c) noexcept : counts(&c) {}
-  template <class U>
-  counting_allocator(const counting_allocator<U>& other) noexcept : counts(other.counts)
+  void* allocate(std::size_t bytes)
   {
+    ++allocations;
+    return ::operator new(bytes);
   }
 
-  T* allocate(std::size_t n)
+  void deallocate(void* block, std::size_t) noexcept
   {
-    ++counts->allocations;
-    return std::allocator<T>().allocate(n);
-  }
-
-  void deallocate(T* p, std::size_t n) noexcept
-  {
-    ++counts->deallocations;
-    std::allocator<T>().deallocate(p, n);
-  }
-
-  template <class U>
-  bool operator==(const counting_allocator<U>& other) const noexcept
-  {
-    return counts == other.counts;
-  }
-  template <class U>
-  bool operator!=(const counting_allocator<U>& other) const noexcept
-  {
-    return counts != other.counts;
+    ++deallocations;
+    ::operator delete(block);
   }
 };
 
@@ -129,33 +104,41 @@ struct recycling_pool
   void deallocate(void* block, std::size_t bytes) { free_blocks[bytes].push_back(block); }
 };
 
-template <class T>
-struct pool_allocator
+// An allocator over one of the resources above.
+template <class T, class Resource>
+struct resource_allocator
 {
   using value_type = T;
 
-  recycling_pool* pool;
+  Resource* resource;
 
-  explicit pool_allocator(recycling_pool& p) noexcept : pool(&p) {}
+  explicit resource_allocator(Resource& r) noexcept : resource(&r) {}
   template <class U>
-  pool_allocator(const pool_allocator<U>& other) noexcept : pool(other.pool)
+  resource_allocator(const resource_allocator<U, Resource>& other) noexcept
+    : resource(other.resource)
   {
   }
 
-  T* allocate(std::size_t n) { return static_cast<T*>(pool->allocate(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t n) noexcept { pool->deallocate(p, n * sizeof(T)); }
+  T* allocate(std::size_t n) { return static_cast<T*>(resource->allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept { resource->deallocate(p, n * sizeof(T)); }
 
   template <class U>
-  bool operator==(const pool_allocator<U>& other) const noexcept
+  bool operator==(const resource_allocator<U, Resource>& other) const noexcept
   {
-    return pool == other.pool;
+    return resource == other.resource;
   }
   template <class U>
-  bool operator!=(const pool_allocator<U>& other) const noexcept
+  bool operator!=(const resource_allocator<U, Resource>& other) const noexcept
   {
-    return pool != other.pool;
+    return resource != other.resource;
   }
 };
+
+template <class T>
+using counting_allocator = resource_allocator<T, allocation_counts>;
+
+template <class T>
+using pool_allocator = resource_allocator<T, recycling_pool>;
 
 // A completion handler that records whether it ran and whether it was
 // destroyed, to tell "invoked once", "destroyed unrun" and "leaked" apart.

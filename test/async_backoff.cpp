@@ -1082,6 +1082,26 @@ BOOST_AUTO_TEST_CASE(observer_is_called_once_per_wait_with_the_facts)
   BOOST_TEST(seen[2].elapsed.count() == std::chrono::nanoseconds(7ms).count());
 }
 
+BOOST_AUTO_TEST_CASE(wrappers_forward_each_others_members_in_any_order)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  int observed = 0, calls = 0;
+  std::optional<error_code> result;
+  const error_code denied = make_error_code(boost::system::errc::permission_denied);
+  asio_backoff::async_backoff(
+      timer, seed_policy(),
+      asio_backoff::permanent_if(
+          [&](error_code ec) { return ec == denied; },
+          asio_backoff::observe([&](const asio_backoff::retry_info&) { ++observed; },
+                                [&] { return ++calls < 3 ? refused() : denied; })),
+      [&](error_code ec) { result = ec; });
+  run_for(ctx, 10s);
+  BOOST_TEST(calls == 3);
+  BOOST_TEST(observed == 2);
+  BOOST_TEST((result == denied));
+}
+
 BOOST_AUTO_TEST_CASE(a_throwing_observer_leaks_nothing)
 {
   test_support::handler_probe probe;

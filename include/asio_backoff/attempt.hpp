@@ -119,45 +119,66 @@ struct has_retry_after<A, std::void_t<decltype(std::declval<A&>().retry_after(
 
 } // namespace detail
 
+namespace detail {
+
+// The common part of the attempt wrappers: calls the wrapped attempt and
+// forwards each optional member it has; a wrapper redefines what it adds.
+template <class Attempt>
+class wrapped_attempt
+{
+public:
+  explicit wrapped_attempt(Attempt attempt) : attempt_(std::move(attempt)) {}
+
+  decltype(auto) operator()() { return attempt_(); }
+
+  template <class A = Attempt, std::enable_if_t<has_is_permanent<A>::value, int> = 0>
+  bool is_permanent(const boost::system::error_code& ec)
+  {
+    return attempt_.is_permanent(ec);
+  }
+
+  template <class A = Attempt, std::enable_if_t<has_on_retry<A>::value, int> = 0>
+  void on_retry(const retry_info& info)
+  {
+    attempt_.on_retry(info);
+  }
+
+  template <class A = Attempt, std::enable_if_t<has_retry_after<A>::value, int> = 0>
+  std::optional<std::chrono::nanoseconds> retry_after(const boost::system::error_code& ec)
+  {
+    return attempt_.retry_after(ec);
+  }
+
+protected:
+  Attempt attempt_;
+};
+
+} // namespace detail
+
 /// An attempt whose errors are permanent when `pred(ec)` is true.
 /**
  * Made by `permanent_if`. It is itself an attempt, synchronous or
  * asynchronous like the one it wraps.
  */
 template <class Predicate, class Attempt>
-class classified_attempt
+class classified_attempt : public detail::wrapped_attempt<Attempt>
 {
 public:
   classified_attempt(Predicate pred, Attempt attempt)
-    : pred_(std::move(pred)), attempt_(std::move(attempt))
+    : detail::wrapped_attempt<Attempt>(std::move(attempt)), pred_(std::move(pred))
   {
   }
-
-  decltype(auto) operator()() { return attempt_(); }
 
   bool is_permanent(const boost::system::error_code& ec)
   {
     if constexpr (detail::has_is_permanent<Attempt>::value)
-      if (attempt_.is_permanent(ec))
+      if (this->attempt_.is_permanent(ec))
         return true;
     return static_cast<bool>(pred_(ec));
   }
 
-  template <class A = Attempt, std::enable_if_t<detail::has_on_retry<A>::value, int> = 0>
-  void on_retry(const retry_info& info)
-  {
-    attempt_.on_retry(info);
-  }
-
-  template <class A = Attempt, std::enable_if_t<detail::has_retry_after<A>::value, int> = 0>
-  std::optional<std::chrono::nanoseconds> retry_after(const boost::system::error_code& ec)
-  {
-    return attempt_.retry_after(ec);
-  }
-
 private:
   Predicate pred_;
-  Attempt attempt_;
 };
 
 /// Wraps an attempt so that the errors for which `pred` returns true end the
@@ -182,38 +203,23 @@ classified_attempt<Predicate, Attempt> permanent_if(Predicate pred, Attempt atte
 
 /// An attempt whose observer is called before each wait. Made by `observe`.
 template <class Observer, class Attempt>
-class observed_attempt
+class observed_attempt : public detail::wrapped_attempt<Attempt>
 {
 public:
   observed_attempt(Observer observer, Attempt attempt)
-    : observer_(std::move(observer)), attempt_(std::move(attempt))
+    : detail::wrapped_attempt<Attempt>(std::move(attempt)), observer_(std::move(observer))
   {
   }
-
-  decltype(auto) operator()() { return attempt_(); }
 
   void on_retry(const retry_info& info)
   {
     if constexpr (detail::has_on_retry<Attempt>::value)
-      attempt_.on_retry(info);
+      this->attempt_.on_retry(info);
     observer_(info);
-  }
-
-  template <class A = Attempt, std::enable_if_t<detail::has_is_permanent<A>::value, int> = 0>
-  bool is_permanent(const boost::system::error_code& ec)
-  {
-    return attempt_.is_permanent(ec);
-  }
-
-  template <class A = Attempt, std::enable_if_t<detail::has_retry_after<A>::value, int> = 0>
-  std::optional<std::chrono::nanoseconds> retry_after(const boost::system::error_code& ec)
-  {
-    return attempt_.retry_after(ec);
   }
 
 private:
   Observer observer_;
-  Attempt attempt_;
 };
 
 /// Wraps an attempt so that `observer(const retry_info&)` is called before

@@ -22,9 +22,8 @@ struct run
 };
 
 // Drives a schedule with attempts that take `attempt_cost` each and fail.
-run simulate(const policy& p, ns attempt_cost = 0ns, std::size_t limit = 100000)
+run simulate(schedule s, ns attempt_cost = 0ns, std::size_t limit = 100000)
 {
-  schedule s(p);
   run r;
   ns now = 0ns;
   for (;;)
@@ -38,9 +37,15 @@ run simulate(const policy& p, ns attempt_cost = 0ns, std::size_t limit = 100000)
     BOOST_REQUIRE(step.delay >= 0ns);
     now += step.delay;
     r.attempts.push_back(now);
+    s.attempt_started(now); // used with delay_origin::attempt_start only
     now += attempt_cost;
     BOOST_REQUIRE(r.attempts.size() < limit);
   }
+}
+
+run simulate(const policy& p, ns attempt_cost = 0ns)
+{
+  return simulate(schedule(p), attempt_cost);
 }
 
 std::vector<ns> ms_list(std::initializer_list<long> values)
@@ -380,17 +385,7 @@ BOOST_AUTO_TEST_CASE(absolute_deadline_is_shared_and_the_earlier_wins)
   p.initial = 1ms;
   p.deadline = start + 3000ms;
   auto attempts_of = [&](const policy& q) {
-    schedule s = schedule::with_deadline(q, start);
-    std::vector<ns> at;
-    ns now = 0ns;
-    for (;;)
-    {
-      const schedule::step step = s.next(now);
-      if (step.kind != schedule::step_kind::wait)
-        return at;
-      now += step.delay;
-      at.push_back(now);
-    }
+    return simulate(schedule::with_deadline(q, start)).attempts;
   };
   BOOST_TEST(attempts_of(p) == ms_list({1, 3, 7, 15, 31, 63, 127, 255, 511, 1023, 2047, 3000}),
              boost::test_tools::per_element());
@@ -410,21 +405,7 @@ BOOST_AUTO_TEST_CASE(delay_origin_attempt_start_keeps_the_cadence)
   p.initial = 1000ms;
   p.multiplier = 1;
   p.max_attempts = 4;
-  auto starts = [](const policy& q, ns attempt_cost) {
-    schedule s(q);
-    std::vector<ns> at;
-    ns now = 0ns;
-    for (;;)
-    {
-      const schedule::step step = s.next(now);
-      if (step.kind != schedule::step_kind::wait)
-        return at;
-      now += step.delay;
-      at.push_back(now);
-      s.attempt_started(now);
-      now += attempt_cost;
-    }
-  };
+  auto starts = [](const policy& q, ns attempt_cost) { return simulate(q, attempt_cost).attempts; };
   BOOST_TEST(starts(p, 300ms) == ms_list({1000, 2300, 3600, 4900}), boost::test_tools::per_element());
   p.delay_origin = asio_backoff::delay_origin::attempt_start;
   BOOST_TEST(starts(p, 300ms) == ms_list({1000, 2000, 3000, 4000}), boost::test_tools::per_element());

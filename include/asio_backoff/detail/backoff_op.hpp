@@ -385,6 +385,8 @@ private:
   template <class F>
   void disconnect_on_throw(const op_ref<backoff_op>& self, F&& f)
   {
+    if (!slot_connected_)
+      return f(); // nothing to disconnect: no extra reference on the hot path
     op_ref<backoff_op> keep = self.share();
     try
     {
@@ -408,23 +410,27 @@ private:
   {
     start_time_ = clock_type::now();
     auto slot = boost::asio::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
+    slot_connected_ = slot.is_connected();
+    if (slot_connected_)
       slot.template emplace<cancellation_handler>(cancellation_handler{this});
-    if (early_error_)
-      return post(std::move(self), started{});
-    const schedule::step first = schedule_.next(schedule::duration::zero());
-    if (first.kind != schedule::step_kind::wait)
+    if (!early_error_)
     {
-      // stop_before_deadline, and the first wait already passes it
-      early_error_ = boost::asio::error::timed_out;
-      early_reason_ = outcome::reason_type::timed_out;
-      return post(std::move(self), started{});
+      const schedule::step first = schedule_.next(schedule::duration::zero());
+      if (first.kind != schedule::step_kind::wait)
+      {
+        // stop_before_deadline, and the first wait already passes it
+        early_error_ = boost::asio::error::timed_out;
+        early_reason_ = outcome::reason_type::timed_out;
+      }
+      else if (first.delay > schedule::duration::zero())
+      {
+        return wait(std::move(self), start_time_, first.delay);
+      }
     }
-    // Even an immediate first attempt is posted: neither the attempt nor the
-    // completion handler ever runs inside the initiating call.
-    if (first.delay == schedule::duration::zero())
-      return post(std::move(self), started{});
-    wait(std::move(self), start_time_, first.delay);
+    // An early end and an immediate first attempt are both posted: neither
+    // the attempt nor the completion handler ever runs inside the initiating
+    // call.
+    post(std::move(self), started{});
   }
 
   template <class Event>
@@ -463,7 +469,7 @@ private:
         // A cancellation emitted while the attempt was being made found no
         // handler in the slot yet: deliver it now.
         if (cancelled_ && !attempt_done_)
-          attempt_signal_.emit(cancellation_type_);
+          cancel_attempt(cancellation_type_);
       });
       reentered_ = false;
       if (attempt_done_) // completed inside the launch
@@ -582,9 +588,8 @@ private:
 
   void disconnect_slot() noexcept
   {
-    auto slot = boost::asio::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.clear();
+    if (slot_connected_)
+      boost::asio::get_associated_cancellation_slot(handler_).clear();
   }
 
   Handler handler_;
@@ -611,6 +616,7 @@ private:
   unsigned pending_ = 0; // handlers pending while attempting: attempt, watchdog
   phase phase_ = phase::starting;
   boost::asio::cancellation_type_t cancellation_type_ = boost::asio::cancellation_type::none;
+  bool slot_connected_ = false; // the user's cancellation slot has our handler
   bool cancelled_ = false;
   bool cancelling_watchdog_ = false; // the watchdog's abort is ours, not the owner's
   bool attempt_done_ = false;

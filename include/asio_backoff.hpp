@@ -15,5 +15,12 @@
 #include <asio_backoff/reconnect.hpp>
 #include <asio_backoff/schedule.hpp>
 #include <asio_backoff/version.hpp>
+#include <asio_backoff/wake.hpp>
+
+#include <boost/asio/detail/config.hpp>
+#if defined(BOOST_ASIO_HAS_POSIX_STREAM_DESCRIPTOR)
+#include <asio_backoff/child_watch.hpp>
+#include <asio_backoff/connect.hpp>
+#endif
 
 #endif // ASIO_BACKOFF_HPP

@@ -43,8 +43,8 @@ build() {
 }
 
 if [ "$mode" = demo ]; then
-  build demo example_embedded_callback
-  "$root/build/demo/examples/example_embedded_callback"
+  build demo example_slow_child
+  "$root/build/demo/examples/example_slow_child"
   exit
 fi
 

@@ -59,6 +59,8 @@ BOOST_AUTO_TEST_CASE(each_nonsense_value_has_its_own_error)
   check([](policy& p) { p.attempt_timeout = 0ms; }, error::invalid_attempt_timeout);
   check([](policy& p) { p.jitter_factor = 1.5; }, error::invalid_jitter);
   check([](policy& p) { p.jitter_factor = std::nan(""); }, error::invalid_jitter);
+  check([](policy& p) { p.after_wake_delay = 0ns; }, error::invalid_after_wake_delay);
+  check([](policy& p) { p.after_wake_delay = -1ms; }, error::invalid_after_wake_delay);
 }
 
 BOOST_AUTO_TEST_CASE(extreme_but_meaningful_values_are_valid)

@@ -10,6 +10,13 @@
 #include <asio_backoff/error.hpp>
 
 #include <atomic>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include <cerrno>
+#include <stdlib.h>
 #include <map>
 #include <ostream>
 #include <vector>
@@ -32,6 +39,29 @@ inline std::ostream& boost_test_print_type(std::ostream& os, manual_clock::time_
 } // namespace asio_backoff
 
 namespace test_support {
+
+// A private directory under /tmp, removed with its contents.
+struct temp_dir
+{
+  std::string path;
+
+  temp_dir()
+  {
+    char pattern[] = "/tmp/asio-backoff-test-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr)
+      throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    path = pattern;
+  }
+  ~temp_dir()
+  {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+
+  std::string operator/(const std::string& name) const { return path + "/" + name; }
+};
 
 using asio_backoff::testing::manual_clock;
 

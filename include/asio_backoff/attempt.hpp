@@ -7,6 +7,8 @@
 #ifndef ASIO_BACKOFF_ATTEMPT_HPP
 #define ASIO_BACKOFF_ATTEMPT_HPP
 
+#include <asio_backoff/wake.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <chrono>
@@ -94,6 +96,10 @@ struct retry_info
 //   void on_retry(const retry_info&);             called before each wait
 //   std::optional<std::chrono::nanoseconds> retry_after(const error_code&);
 //                                                 a hint for the next wait
+//   wake_slot get_wake_slot();                    where wakes come from (read
+//                                                 once, at initiation)
+//   error_code before_attempt();                  an error ends the operation
+//                                                 instead of the next attempt
 
 namespace detail {
 
@@ -117,9 +123,17 @@ struct has_retry_after<A, std::void_t<decltype(std::declval<A&>().retry_after(
                               std::declval<const boost::system::error_code&>()))>>
   : std::true_type {};
 
-} // namespace detail
+template <class A, class = void>
+struct has_wake_slot : std::false_type {};
+template <class A>
+struct has_wake_slot<A, std::void_t<decltype(std::declval<A&>().get_wake_slot())>>
+  : std::true_type {};
 
-namespace detail {
+template <class A, class = void>
+struct has_before_attempt : std::false_type {};
+template <class A>
+struct has_before_attempt<A, std::void_t<decltype(std::declval<A&>().before_attempt())>>
+  : std::true_type {};
 
 // The common part of the attempt wrappers: calls the wrapped attempt and
 // forwards each optional member it has; a wrapper redefines what it adds.
@@ -147,6 +161,18 @@ public:
   std::optional<std::chrono::nanoseconds> retry_after(const boost::system::error_code& ec)
   {
     return attempt_.retry_after(ec);
+  }
+
+  template <class A = Attempt, std::enable_if_t<has_wake_slot<A>::value, int> = 0>
+  wake_slot get_wake_slot()
+  {
+    return attempt_.get_wake_slot();
+  }
+
+  template <class A = Attempt, std::enable_if_t<has_before_attempt<A>::value, int> = 0>
+  boost::system::error_code before_attempt()
+  {
+    return attempt_.before_attempt();
   }
 
 protected:
@@ -238,6 +264,37 @@ template <class Observer, class Attempt>
 observed_attempt<Observer, Attempt> observe(Observer observer, Attempt attempt)
 {
   return {std::move(observer), std::move(attempt)};
+}
+
+/// An attempt woken by a `wake_signal`. Made by `wake_on`.
+template <class Attempt>
+class wakeable_attempt : public detail::wrapped_attempt<Attempt>
+{
+public:
+  wakeable_attempt(wake_slot slot, Attempt attempt)
+    : detail::wrapped_attempt<Attempt>(std::move(attempt)), slot_(slot)
+  {
+  }
+
+  wake_slot get_wake_slot() const noexcept { return slot_; }
+
+private:
+  wake_slot slot_;
+};
+
+/// Wraps an attempt so that `signal.emit()` ends the operation's current
+/// wait and runs the next attempt at once (see `wake_signal`).
+///
+/// @code
+/// asio_backoff::wake_signal wake; // outlives the operation
+/// asio_backoff::async_backoff(ctx, p, asio_backoff::wake_on(wake, attempt), handler);
+/// // later, from any event on the handler's executor:
+/// wake.emit();
+/// @endcode
+template <class Attempt>
+wakeable_attempt<Attempt> wake_on(wake_signal& signal, Attempt attempt)
+{
+  return {signal.slot(), std::move(attempt)};
 }
 
 } // namespace asio_backoff

@@ -18,7 +18,8 @@ namespace asio_backoff {
 /**
  * `attempts_exhausted` completes an operation whose `policy::max_attempts`
  * attempts all failed with retryable errors. The `invalid_*` values reject a
- * policy before any attempt runs (see `validate`).
+ * policy before any attempt runs (see `validate`). `child_exited` ends an
+ * operation watching a child process (`stop_if_exited`) that has exited.
  */
 enum class error
 {
@@ -29,7 +30,9 @@ enum class error
   invalid_max_delay,
   invalid_max_attempts,
   invalid_attempt_timeout,
-  invalid_jitter
+  invalid_jitter,
+  invalid_after_wake_delay,
+  child_exited
 };
 
 namespace detail {
@@ -59,6 +62,10 @@ public:
       return "invalid backoff policy: attempt_timeout must be greater than zero";
     case error::invalid_jitter:
       return "invalid backoff policy: jitter_factor must be between 0 and 1";
+    case error::invalid_after_wake_delay:
+      return "invalid backoff policy: after_wake_delay must be greater than zero";
+    case error::child_exited:
+      return "the child process exited";
     }
     return "unknown asio_backoff error";
   }

@@ -128,6 +128,13 @@ struct policy
   /// Seed of the operation's own random engine, for reproducible runs.
   /// Empty: each operation draws a fresh seed.
   std::optional<std::uint64_t> jitter_seed;
+
+  /// After a wake (see `wake_signal`), a failed attempt is retried after
+  /// this delay, then twice as long, and so on while that is shorter than
+  /// the wait the wake cut short; then the schedule resumes. The event that
+  /// woke the operation often precedes readiness by a little (a socket file
+  /// appears at `bind()`, before `listen()`). Must be greater than zero.
+  duration after_wake_delay = std::chrono::microseconds(100);
 };
 
 /// Checks a policy. Returns the first problem found, or no error.
@@ -137,7 +144,8 @@ struct policy
  * `error::invalid_timeout` (negative), `error::invalid_max_delay`
  * (less than `initial`), `error::invalid_max_attempts` (zero),
  * `error::invalid_attempt_timeout` (`<= 0`), `error::invalid_jitter`
- * (`jitter_factor` outside [0, 1], or NaN), or a default-constructed
+ * (`jitter_factor` outside [0, 1], or NaN), `error::invalid_after_wake_delay`
+ * (`<= 0`), or a default-constructed
  * `error_code` when the policy is valid.
  */
 inline boost::system::error_code validate(const policy& p) noexcept
@@ -156,6 +164,8 @@ inline boost::system::error_code validate(const policy& p) noexcept
     return error::invalid_attempt_timeout;
   if (!(p.jitter_factor >= 0.0 && p.jitter_factor <= 1.0))
     return error::invalid_jitter;
+  if (p.after_wake_delay <= policy::duration::zero())
+    return error::invalid_after_wake_delay;
   return {};
 }
 

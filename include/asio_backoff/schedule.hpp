@@ -121,6 +121,14 @@ public:
     return decide(elapsed, std::max(hint, duration::zero()));
   }
 
+  /// As `next(elapsed, delay)`, but the growth does not advance: the
+  /// following wait is the one that `next` would have answered now. For
+  /// the quick retries after a wake, which are not part of the schedule.
+  step next_soon(duration elapsed, duration delay) noexcept
+  {
+    return decide(elapsed, std::max(delay, duration::zero()), false);
+  }
+
   /// Reports when the attempt that is about to fail started (only used with
   /// `delay_origin::attempt_start`).
   void attempt_started(duration elapsed) noexcept { attempt_started_ = elapsed; }
@@ -144,7 +152,8 @@ private:
            !(p.jitter == jitter::proportional && p.jitter_factor == 0.0);
   }
 
-  BOOST_FORCEINLINE step decide(duration elapsed, std::optional<duration> hint) noexcept
+  BOOST_FORCEINLINE step decide(duration elapsed, std::optional<duration> hint,
+                                bool grow = true) noexcept
   {
     if (attempts_ > 0)
     {
@@ -154,7 +163,7 @@ private:
         return {step_kind::attempts_exhausted, duration::zero()};
     }
     duration delay = duration::zero();
-    if (attempts_ > 0 || !immediate_)
+    if (grow && (attempts_ > 0 || !immediate_))
       delay = take_delay();
     if (hint)
       delay = *hint; // the server's word: not shortened by the attempt's duration

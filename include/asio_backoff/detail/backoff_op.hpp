@@ -15,6 +15,7 @@
 #include <asio_backoff/outcome.hpp>
 #include <asio_backoff/policy.hpp>
 #include <asio_backoff/schedule.hpp>
+#include <asio_backoff/wake.hpp>
 
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -151,6 +152,55 @@ private:
   Timer* timer_;
 };
 
+// What an operation connected to a wake_signal keeps: the slot, and the
+// fast lane of quick retries after a wake.
+struct wake_state
+{
+  using duration = schedule::duration;
+
+  explicit wake_state(const policy& p) noexcept : after_wake(p.after_wake_delay) {}
+
+  // A wake has just happened: the next failures retry on the fast lane.
+  void begin_fast_lane() noexcept
+  {
+    fast_next = after_wake;
+    fast_fresh = true;
+  }
+
+  // The wait after a failed attempt on the fast lane, if it is still on it:
+  // `after_wake` once, then doubling while shorter than the scheduled wait
+  // that the wake cut short.
+  std::optional<duration> fast_lane_delay() noexcept
+  {
+    if (std::exchange(pending, false))
+      begin_fast_lane();
+    if (fast_next == duration::zero())
+      return std::nullopt;
+    const duration delay = fast_next;
+    if (!std::exchange(fast_fresh, false) && delay >= normal_delay)
+    {
+      fast_next = duration::zero();
+      return std::nullopt;
+    }
+    fast_next = delay > duration::max() / 2 ? duration::max() : 2 * delay;
+    return delay;
+  }
+
+  wake_slot slot;
+  duration after_wake;
+  duration normal_delay = duration::zero(); // the last wait the schedule chose
+  duration fast_next = duration::zero();    // zero: not on the fast lane
+  bool fast_fresh = false; // the first fast retry is granted whatever its length
+  bool connected = false;
+  bool woken = false;   // the timer was cancelled by a wake
+  bool pending = false; // a wake came while no wait was pending
+};
+
+struct no_wake_state
+{
+  explicit no_wake_state(const policy&) noexcept {}
+};
+
 // Allocations without an allocator of the handler's own come from Asio's
 // per-thread recycling cache, as Asio's own operations do.
 template <class Allocator>
@@ -230,9 +280,16 @@ public:
   {
     // The flag, not the timer's error, decides: a cancellation emitted after
     // the timer fired, while this handler was queued, still stops here.
-    // A timer cancelled by its owner is a cancellation too.
-    if (cancelled_ || ec == boost::asio::error::operation_aborted)
+    // A timer cancelled by its owner is a cancellation too, unless a wake
+    // cancelled it.
+    bool woken = false;
+    if constexpr (wakeable)
+      woken = std::exchange(wake_.woken, false);
+    if (cancelled_ || (ec == boost::asio::error::operation_aborted && !woken))
       return complete_cancelled(std::move(self));
+    if constexpr (wakeable)
+      if (woken)
+        wake_.begin_fast_lane();
     run_attempt(std::move(self));
   }
 
@@ -335,6 +392,31 @@ private:
     void operator()(boost::asio::cancellation_type_t type) { op->on_cancel(type); }
   };
 
+  static constexpr bool wakeable = has_wake_slot<Attempt>::value;
+
+  struct wake_handler
+  {
+    backoff_op* op;
+    void operator()() { op->on_wake(); }
+  };
+
+  // Emitted through the attempt's wake slot, on the handler's executor.
+  void on_wake()
+  {
+    if constexpr (wakeable)
+    {
+      if (phase_ == phase::done || cancelled_)
+        return;
+      if (phase_ != phase::waiting)
+      {
+        wake_.pending = true; // the attempt in flight may have missed the event
+        return;
+      }
+      if (!std::exchange(wake_.woken, true))
+        timer().cancel();
+    }
+  }
+
   template <class TimerArg>
   backoff_op(Handler&& handler, TimerArg&& timer, const policy& p,
              Attempt&& attempt, outcome* report)
@@ -346,7 +428,8 @@ private:
                            : schedule(p)),
       attempt_timeout_(p.attempt_timeout),
       report_(report),
-      early_error_(validate(p))
+      early_error_(validate(p)),
+      wake_(p)
   {
   }
 
@@ -385,7 +468,7 @@ private:
   template <class F>
   void disconnect_on_throw(const op_ref<backoff_op>& self, F&& f)
   {
-    if (!slot_connected_)
+    if (!slot_connected_ && !wake_connected())
       return f(); // nothing to disconnect: no extra reference on the hot path
     op_ref<backoff_op> keep = self.share();
     try
@@ -413,6 +496,13 @@ private:
     slot_connected_ = slot.is_connected();
     if (slot_connected_)
       slot.template emplace<cancellation_handler>(cancellation_handler{this});
+    if constexpr (wakeable)
+    {
+      wake_.slot = attempt_.get_wake_slot();
+      wake_.connected = wake_.slot.is_connected();
+      if (wake_.connected)
+        wake_.slot.template emplace<wake_handler>(wake_handler{this});
+    }
     if (!early_error_)
     {
       const schedule::step first = schedule_.next(schedule::duration::zero());
@@ -424,6 +514,8 @@ private:
       }
       else if (first.delay > schedule::duration::zero())
       {
+        if constexpr (wakeable)
+          wake_.normal_delay = first.delay;
         return wait(std::move(self), start_time_, first.delay);
       }
     }
@@ -453,6 +545,16 @@ private:
 
   void run_attempt(op_ref<backoff_op> self)
   {
+    if constexpr (has_before_attempt<Attempt>::value)
+    {
+      boost::system::error_code stop;
+      disconnect_on_throw(self, [&] { stop = attempt_.before_attempt(); });
+      if (stop)
+      {
+        last_error_ = stop;
+        return complete(std::move(self), stop, outcome::reason_type::permanent_error);
+      }
+    }
     phase_ = phase::attempting;
     ++attempts_run_;
     if (schedule_.counts_from_attempt_start())
@@ -536,7 +638,7 @@ private:
         disconnect_on_throw(self, [&] { hint = attempt_.retry_after(ec); });
     const time_point now = clock_type::now();
     const schedule::duration elapsed = elapsed_between(start_time_, now);
-    const schedule::step next = hint ? schedule_.next(elapsed, *hint) : schedule_.next(elapsed);
+    const schedule::step next = next_step(elapsed, hint);
     switch (next.kind)
     {
     case schedule::step_kind::timed_out:
@@ -553,6 +655,24 @@ private:
         attempt_.on_retry(retry_info{attempts_run_, ec, next.delay, elapsed});
       });
     wait(std::move(self), now, next.delay);
+  }
+
+  // The schedule's next step; after a wake, the fast lane's (a server's
+  // hint still wins).
+  schedule::step next_step(schedule::duration elapsed,
+                           const std::optional<std::chrono::nanoseconds>& hint)
+  {
+    if (hint)
+      return schedule_.next(elapsed, *hint);
+    if constexpr (wakeable)
+    {
+      if (std::optional<schedule::duration> fast = wake_.fast_lane_delay())
+        return schedule_.next_soon(elapsed, *fast);
+      const schedule::step next = schedule_.next(elapsed);
+      wake_.normal_delay = next.delay;
+      return next;
+    }
+    return schedule_.next(elapsed);
   }
 
   void complete_cancelled(op_ref<backoff_op> self)
@@ -590,6 +710,16 @@ private:
   {
     if (slot_connected_)
       boost::asio::get_associated_cancellation_slot(handler_).clear();
+    if constexpr (wakeable)
+      if (wake_.connected)
+        wake_.slot.clear();
+  }
+
+  bool wake_connected() const noexcept
+  {
+    if constexpr (wakeable)
+      return wake_.connected;
+    return false;
   }
 
   Handler handler_;
@@ -611,6 +741,7 @@ private:
   value_type value_{};
   std::conditional_t<traits::is_async, boost::asio::cancellation_signal, no_value>
       attempt_signal_;
+  std::conditional_t<wakeable, wake_state, no_wake_state> wake_;
   std::size_t attempts_run_ = 0;
   unsigned refs_ = 0;
   unsigned pending_ = 0; // handlers pending while attempting: attempt, watchdog

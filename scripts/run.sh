@@ -4,11 +4,12 @@
 #
 #   bash scripts/run.sh demo   build and run the main example
 #   bash scripts/run.sh test   build with g++ and clang++ (-Werror) and run all tests,
-#                              then the tests again under ASan+UBSan and TSan
+#                              fuzz for a fixed number of runs, then the tests again
+#                              under ASan+UBSan and TSan
 #
 # Packages installed when missing: cmake make g++ libboost1.81-dev
-# libboost-test1.81-dev libboost-context1.81-dev, and for the tests clang and
-# pkg-config.
+# libboost-test1.81-dev libboost-context1.81-dev, and for the tests clang,
+# libclang-rt-14-dev (libFuzzer) and pkg-config.
 set -euo pipefail
 
 mode=${1:-}
@@ -22,7 +23,7 @@ cd "$root" # cmake --preset reads CMakePresets.json from here
 jobs=$(nproc 2>/dev/null || echo 2)
 
 packages=(cmake make g++ libboost1.81-dev libboost-test1.81-dev libboost-context1.81-dev)
-[ "$mode" = test ] && packages+=(clang pkg-config)
+[ "$mode" = test ] && packages+=(clang libclang-rt-14-dev pkg-config)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -54,6 +55,12 @@ for preset in gcc clang; do
   build "$preset"
   (cd "$root/build/$preset" && ctest --output-on-failure -j "$jobs")
 done
+
+# libFuzzer over policies and event orders, from the seed corpus, for a fixed
+# number of executions (the corpus itself is replayed by every configuration).
+echo "== fuzz (libFuzzer)"
+build fuzz asio_backoff_fuzz
+(cd "$root/build/fuzz" && ctest --output-on-failure -R '^fuzz_run$')
 
 # The tests and examples again under AddressSanitizer (leaks included) and
 # UndefinedBehaviorSanitizer; any report fails the run. The consumer

@@ -328,6 +328,26 @@ BOOST_AUTO_TEST_CASE(a_seed_reproduces_a_run_and_each_operation_differs)
   BOOST_TEST((draws(unseeded) != draws(unseeded)));
 }
 
+BOOST_AUTO_TEST_CASE(a_randomised_tiny_wait_is_never_zero)
+{
+  // Found by the fuzzer: full jitter of a 1 ns wait rounded down to no wait
+  // at all, and the operation retried without ever letting time pass.
+  for (auto j : {asio_backoff::jitter::full, asio_backoff::jitter::equal,
+                 asio_backoff::jitter::decorrelated, asio_backoff::jitter::proportional})
+  {
+    policy p;
+    p.initial = 1ns;
+    p.multiplier = 1;
+    p.max_delay = 1ns;
+    p.jitter = j;
+    p.jitter_factor = 1;
+    p.jitter_seed = 7;
+    schedule s(p);
+    for (int i = 0; i < 1000; ++i)
+      BOOST_REQUIRE(s.next(0ns).delay == 1ns);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(jitter_never_passes_the_deadline_and_never_overflows)
 {
   for (auto j : {asio_backoff::jitter::none, asio_backoff::jitter::full, asio_backoff::jitter::equal,

@@ -285,6 +285,39 @@ BOOST_AUTO_TEST_CASE(cancellation_wins_over_a_wake_and_a_completed_operation_ign
   BOOST_TEST((times.front() == manual_clock::now()));
 }
 
+BOOST_AUTO_TEST_CASE(the_timer_owners_cancel_is_not_taken_for_a_wake)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  wake_signal wake;
+  times_type times;
+  std::optional<error_code> result;
+  asio_backoff::async_backoff(timer, doubling_from_1ms(),
+                              asio_backoff::wake_on(wake, noted_attempt{&times}),
+                              [&](error_code ec) { result = ec; });
+  run_until(ctx, at(2ms));
+  timer.cancel(); // the owner cancels; a wake follows in the same turn
+  wake.emit();
+  run_for(ctx, 1s);
+  BOOST_TEST(times.size() == 1u);
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(*result == asio::error::operation_aborted);
+}
+
+BOOST_AUTO_TEST_CASE(a_wake_after_the_io_context_is_gone_touches_nothing)
+{
+  wake_signal wake; // outlives the operation, as required
+  times_type times;
+  {
+    asio::io_context ctx;
+    asio_backoff::async_backoff(ctx, doubling_from_1ms(),
+                                asio_backoff::wake_on(wake, noted_attempt{&times}),
+                                [](error_code) {});
+  } // destroyed pending
+  wake.emit(); // ASan: no use of the freed operation
+  BOOST_TEST(times.empty());
+}
+
 BOOST_AUTO_TEST_CASE(an_unconnected_slot_is_plain_backoff)
 {
   asio::io_context ctx;

@@ -103,7 +103,9 @@ enum class peek_result
 
 // Looks at a child's exit without reaping it (WNOWAIT): its owner, such as
 // Boost.Process, still reaps it and gets the status.
-inline peek_result peek_child(int pid, exit_status& status) noexcept
+// Through the pidfd when there is one (Linux >= 5.4): a pid may have been
+// reaped by its owner and reused by another process, a pidfd cannot.
+inline peek_result peek_child(int pid, int pidfd, exit_status& status) noexcept
 {
   siginfo_t info;
   for (;;)
@@ -111,7 +113,21 @@ inline peek_result peek_child(int pid, exit_status& status) noexcept
     // With WNOHANG and no exited child, POSIX leaves si_pid unspecified
     // unless it was zero beforehand.
     std::memset(&info, 0, sizeof info);
-    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0)
+    const int options = WEXITED | WNOHANG | WNOWAIT;
+#if defined(__linux__)
+    constexpr idtype_t by_pidfd = static_cast<idtype_t>(3); // P_PIDFD
+    if (pidfd >= 0 && ::waitid(by_pidfd, static_cast<id_t>(pidfd), &info, options) == 0)
+      break;
+    if (pidfd >= 0 && errno != EINVAL) // EINVAL: a kernel before 5.4
+    {
+      if (errno == EINTR)
+        continue;
+      return peek_result::not_child;
+    }
+#else
+    (void)pidfd;
+#endif
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, options) == 0)
       break;
     if (errno != EINTR)
       return peek_result::not_child; // ECHILD: not ours, or reaped already
@@ -148,12 +164,12 @@ inline bool pidfd_readable(int pidfd) noexcept
 }
 
 // Records that the process has exited, with its status if it can be had.
-inline void record_exit(child_state& state) noexcept
+inline void record_exit(child_state& state, int pidfd = -1) noexcept
 {
   if (state.exited)
     return;
   exit_status status;
-  if (peek_child(state.pid, status) == peek_result::exited)
+  if (peek_child(state.pid, pidfd, status) == peek_result::exited)
     state.status = status;
   state.exited = true;
 }
@@ -168,11 +184,11 @@ inline void check_exit(child_state& state, int pidfd) noexcept
     // The pidfd answers for other people's children too, and unlike the pid
     // it cannot name a newer process that reused the number.
     if (pidfd_readable(pidfd))
-      record_exit(state);
+      record_exit(state, pidfd);
     return;
   }
   exit_status status;
-  switch (peek_child(state.pid, status))
+  switch (peek_child(state.pid, -1, status))
   {
   case peek_result::running:
     return;

@@ -20,7 +20,10 @@
 #include <boost/asio/associator.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
@@ -118,12 +121,29 @@ struct connect_state
       watch.watch(executor, directory, name, wake);
   }
 
-  // The operation is over: no more wakes, no pending wait on the child.
+  // The child has exited: attempt now (the check before it ends the
+  // operation), and stop a connect in flight, which could take minutes.
+  void child_exited()
+  {
+    if (finished)
+      return;
+    child_gone = true;
+    wake.emit();
+    if constexpr (!is_local_socket<Socket>::value)
+    {
+      boost::system::error_code ignored;
+      socket.cancel(ignored);
+    }
+  }
+
+  // The operation is over: no more wakes, no pending wait on the child (only
+  // ours: others may wait on the same child_watch).
   void finish()
   {
+    finished = true;
     watch.reset();
     if (child_waiting)
-      child->cancel();
+      child_wait_cancel.emit(boost::asio::cancellation_type::terminal);
   }
 
   Socket& socket;
@@ -135,8 +155,12 @@ struct connect_state
   path_watch watch;
   std::string directory; // the socket file's directory and name; empty name:
   std::string name;      // nothing to watch
+  boost::asio::cancellation_signal child_wait_cancel;
+  unsigned permission_denials = 0;
   bool attempted = false;
   bool child_waiting = false;
+  bool child_gone = false;
+  bool finished = false;
 };
 
 // The hooks common to both kinds of connect attempt.
@@ -149,8 +173,15 @@ public:
   {
   }
 
-  bool is_permanent(const boost::system::error_code& ec) const noexcept
+  bool is_permanent(const boost::system::error_code& ec) noexcept
   {
+    connect_state<Socket>& s = *state_;
+    if (s.child_gone) // the attempt was stopped: the check before the next one reports it
+      return false;
+    // A server may bind and then chmod its socket: after a wake the connect
+    // can come in between. Permission denied three times in a row is final.
+    if (ec == boost::system::errc::permission_denied && ++s.permission_denials < 3)
+      return false;
     return !is_transient_connect_error(ec);
   }
 
@@ -276,6 +307,26 @@ public:
   void operator()(Handler&& handler, const typename Socket::endpoint_type& endpoint,
                   const policy& p, const connect_options& options) const
   {
+    if constexpr (has_own_executor<std::decay_t<Handler>>::value)
+    {
+      start(std::forward<Handler>(handler), endpoint, p, options);
+    }
+    else
+    {
+      // Wakes come from other handlers (the directory watch, the child's
+      // exit): on a multi-threaded io_context they must not run alongside
+      // the operation's own, so the operation runs on a strand.
+      start(boost::asio::bind_executor(boost::asio::make_strand(socket_->get_executor()),
+                                       std::forward<Handler>(handler)),
+            endpoint, p, options);
+    }
+  }
+
+private:
+  template <class Handler>
+  void start(Handler&& handler, const typename Socket::endpoint_type& endpoint,
+             const policy& p, const connect_options& options) const
+  {
     using handler_type = std::decay_t<Handler>;
     boost::asio::any_io_executor ex =
         boost::asio::get_associated_executor(handler, socket_->get_executor());
@@ -288,11 +339,12 @@ public:
     if (options.child && options.child->event_driven())
     {
       state->child_waiting = true;
-      options.child->async_wait(boost::asio::bind_executor(
-          ex, [state](boost::system::error_code ec) {
+      options.child->async_wait(boost::asio::bind_cancellation_slot(
+          state->child_wait_cancel.slot(),
+          boost::asio::bind_executor(ex, [state](boost::system::error_code ec) {
             if (!ec)
-              state->wake.emit();
-          }));
+              state->child_exited();
+          })));
     }
     using attempt_type = std::conditional_t<is_local_socket<Socket>::value,
                                             local_connect_attempt<Socket>,
@@ -307,7 +359,6 @@ public:
       async_backoff(socket_->get_executor(), p, std::move(attempt), std::move(completion));
   }
 
-private:
   Socket* socket_;
 };
 
@@ -327,11 +378,13 @@ private:
  * current wait ends and the connect runs at once; a connect refused because
  * the server has bound but not yet listened is retried on the fast lane
  * (`policy::after_wake_delay`, doubling). Without inotify, or while the
- * directory does not exist, it is plain backoff.
+ * directory does not exist, it is plain backoff. Permission denied counts as
+ * permanent the third time in a row (a server may chmod its socket just
+ * after `bind()`).
  *
  * With `options.child`, the operation completes with `error::child_exited`
  * as soon as that process exits (through a pidfd, and checked before each
- * attempt).
+ * attempt); a TCP connect in flight is stopped.
  *
  * Completion: `void(boost::system::error_code)`, as `async_backoff`: no
  * error when connected; the permanent error; `timed_out`;
@@ -339,9 +392,16 @@ private:
  * `error::invalid_*`. Cancellation, executors, allocators: as
  * `async_backoff`. The socket must outlive the operation.
  *
+ * @par Threads
+ * Wakes are events of their own, concurrent with the operation's timer: a
+ * handler without an associated executor is run on a new strand of the
+ * socket's executor; a handler with one must be bound to a strand when
+ * several threads run the io_context.
+ *
  * @par Cost
- * Two allocations per operation (the backoff operation and the connect's
- * shared state), none per retry.
+ * A few allocations per operation (the backoff operation, the shared state,
+ * the strand, the directory registration), none per retry once the
+ * directory is watched.
  */
 template <class Protocol, class Executor,
           class CompletionToken BOOST_ASIO_DEFAULT_COMPLETION_TOKEN_TYPE(Executor)>

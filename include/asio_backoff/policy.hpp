@@ -30,7 +30,7 @@ namespace asio_backoff {
  *   `jitter_factor` (gRPC uses 0.2, Go's backoff 0.5), capped by `max_delay`.
  *
  * (The first three are the AWS Architecture Blog's definitions.) A jittered
- * wait is never negative, never above `max_delay`, and never past the
+ * wait is never zero (at least 1 ns), never above `max_delay`, and never past the
  * deadline.
  */
 enum class jitter

@@ -210,7 +210,9 @@ private:
       count = std::min(nominal * (1 + jitter_factor_ * (2 * random_.unit() - 1)), cap_count_);
       break;
     }
-    return to_duration(count);
+    // Never zero: a randomised tiny wait would otherwise round down to no
+    // wait at all, and the retries would spin.
+    return std::max(to_duration(count), duration(1));
   }
 
   duration to_duration(double count) const noexcept

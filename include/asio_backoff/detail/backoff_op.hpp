@@ -374,6 +374,11 @@ public:
   // signal may be gone already.
   BOOST_NOINLINE void abandon() noexcept
   {
+    // The wake signal, unlike the cancellation slot's, outlives the operation
+    // by contract: an emit after this must not reach freed memory.
+    if constexpr (wakeable)
+      if (wake_.connected)
+        wake_.slot.clear();
     storage_allocator alloc(storage_allocator_for(handler_));
     destroy(this, alloc);
   }
@@ -407,13 +412,15 @@ private:
     {
       if (phase_ == phase::done || cancelled_)
         return;
-      if (phase_ != phase::waiting)
-      {
-        wake_.pending = true; // the attempt in flight may have missed the event
+      if (wake_.woken)
         return;
-      }
-      if (!std::exchange(wake_.woken, true))
-        timer().cancel();
+      // Only a wait this wake cancels counts as woken: an abort from the
+      // timer's owner stays a cancellation, and a wait that has already
+      // ended (its handler queued) is followed by an attempt anyway.
+      if (phase_ == phase::waiting && timer().cancel() > 0)
+        wake_.woken = true;
+      else
+        wake_.pending = true; // the attempt in flight may have missed the event
     }
   }
 
@@ -545,8 +552,11 @@ private:
 
   void run_attempt(op_ref<backoff_op> self)
   {
+    phase_ = phase::attempting; // a wake from here on is for the next wait
     if constexpr (has_before_attempt<Attempt>::value)
     {
+      if constexpr (traits::is_async)
+        attempt_done_ = false; // a cancellation emitted in the check finds no attempt
       boost::system::error_code stop;
       disconnect_on_throw(self, [&] { stop = attempt_.before_attempt(); });
       if (stop)
@@ -554,8 +564,9 @@ private:
         last_error_ = stop;
         return complete(std::move(self), stop, outcome::reason_type::permanent_error);
       }
+      if (cancelled_) // emitted from inside the check
+        return complete_cancelled(std::move(self));
     }
-    phase_ = phase::attempting;
     ++attempts_run_;
     if (schedule_.counts_from_attempt_start())
       schedule_.attempt_started(elapsed_between(start_time_, clock_type::now()));
@@ -663,7 +674,11 @@ private:
                            const std::optional<std::chrono::nanoseconds>& hint)
   {
     if (hint)
+    {
+      if constexpr (wakeable) // the server's word ends the fast lane
+        wake_.pending = false, wake_.fast_next = schedule::duration::zero();
       return schedule_.next(elapsed, *hint);
+    }
     if constexpr (wakeable)
     {
       if (std::optional<schedule::duration> fast = wake_.fast_lane_delay())

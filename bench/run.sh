@@ -6,7 +6,8 @@
 #   bash bench/run.sh          results in build/bench/results/
 #
 # Environment: REPS (default 5), NS (default 1k,10k,100k), BIG_NS (default
-# 1M), BIG_CONTENDERS (default 1,2,4), CALLGRIND=0 to skip callgrind.
+# 1M), BIG_CONTENDERS (default 1,2,4), SEED_NS (default "1000 10000"),
+# CALLGRIND=0 to skip callgrind.
 # Installs valgrind when missing (Debian 12, as root or with sudo).
 set -euo pipefail
 
@@ -32,7 +33,7 @@ fi
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DASIO_BACKOFF_BUILD_BENCHMARKS=ON \
   -DASIO_BACKOFF_BUILD_TESTS=OFF -DASIO_BACKOFF_BUILD_EXAMPLES=OFF -DASIO_BACKOFF_INSTALL=OFF > /dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target asio_backoff_bench
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target asio_backoff_bench asio_backoff_seed_bench
 bin="$build/bench/asio_backoff_bench"
 mkdir -p "$out"
 
@@ -41,6 +42,10 @@ mkdir -p "$out"
 echo "== matrix: reps=$reps N=$ns (+ $big_ns for contenders $big_contenders)"
 "$bin" --reps "$reps" --n "$ns" --big-n "$big_ns" --big-contenders "$big_contenders" \
   --csv "$out/results.csv" --summary "$out/summary.md" 2> "$out/runs.log"
+
+echo "== the seed's blocking loop, one thread per wait, N=${SEED_NS:-1000 10000}"
+# shellcheck disable=SC2086
+"$build/bench/asio_backoff_seed_bench" ${SEED_NS:-1000 10000} | tee "$out/seed_loop.md"
 
 if [ "${CALLGRIND:-1}" != 0 ]; then
   echo "== callgrind, N=1000, instructions in bench_measured_region (initiation + run)"

@@ -247,14 +247,16 @@ BOOST_AUTO_TEST_CASE(the_childs_exit_stops_a_tcp_connect_in_flight_and_only_our_
   acceptor.bind({asio::ip::address_v4::loopback(), 0});
   acceptor.listen(0);
   const asio::ip::tcp::endpoint endpoint = acceptor.local_endpoint();
+  // Raw non-blocking connects: Asio's synchronous connect would wait for
+  // the handshake whatever the socket's mode, here for minutes.
   std::vector<asio::ip::tcp::socket> fillers;
   for (int i = 0; i < 3; ++i)
   {
     fillers.emplace_back(ctx);
     fillers.back().open(asio::ip::tcp::v4());
-    fillers.back().non_blocking(true);
-    error_code ignored;
-    fillers.back().connect(endpoint, ignored);
+    fillers.back().native_non_blocking(true);
+    ::connect(fillers.back().native_handle(), endpoint.data(),
+              static_cast<socklen_t>(endpoint.size()));
   }
   const pid_t pid = ::fork();
   BOOST_REQUIRE(pid >= 0);

@@ -25,10 +25,21 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/"
         FILES_MATCHING PATTERN "*.hpp")
 install(TARGETS asio_backoff EXPORT asio_backoffTargets)
 
-# The command-line tool installs here, once it exists:
-#   install(TARGETS <tool> RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-# Installing then needs a build (drop CMAKE_SKIP_INSTALL_ALL_DEPENDENCY above),
-# and the tool's .deb is no longer architecture-independent (see CPack below).
+# The backoff-wait tool (ASIO_BACKOFF_BUILD_TOOL), in a component of its own.
+# Installing never builds (see above): build it first, then
+#   cmake --build <build> --target backoff-wait
+#   cmake --install <build> --component tool
+# OPTIONAL: without a build, installing everything installs the headers and
+# skips the tool, as before it existed; asking for the tool alone is an error.
+# The .deb leaves it out (see CPack).
+if(TARGET backoff-wait)
+  install(CODE "
+    if(CMAKE_INSTALL_COMPONENT STREQUAL \"tool\" AND NOT EXISTS \"$<TARGET_FILE:backoff-wait>\")
+      message(FATAL_ERROR \"backoff-wait is not built: cmake --build ${PROJECT_BINARY_DIR} --target backoff-wait\")
+    endif()" COMPONENT tool)
+  install(TARGETS backoff-wait RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+          COMPONENT tool OPTIONAL)
+endif()
 
 # CMake package: asio_backoff::asio_backoff
 install(EXPORT asio_backoffTargets
@@ -91,6 +102,9 @@ set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/LICENSE")
 set(CPACK_PACKAGE_CONTACT "asio-backoff maintainers")
 set(CPACK_GENERATOR "DEB")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
+# The headers' component only (the rules above that name none): the tool is a
+# binary, and would make this package architecture-dependent.
+set(CPACK_INSTALL_CMAKE_PROJECTS "${PROJECT_BINARY_DIR};${PROJECT_NAME};Unspecified;/")
 
 set(CPACK_DEBIAN_PACKAGE_NAME "libasio-backoff-dev")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)

@@ -1,7 +1,8 @@
 // Tests for the backoff-wait program. The real binary runs as a child
 // process, its stdout and stderr captured through pipes (or a
 // pseudo-terminal); this process plays the servers it waits for, started
-// late on timers of its own io_context. Every run is bounded: a child that
+// late in its own io_context: on timers, or once the program has said that
+// it is waiting (its start may be slow). Every run is bounded: a child that
 // overruns is killed and the test fails. Timing checks have wide margins
 // (the machine is shared, and sanitizers slow everything down).
 
@@ -23,6 +24,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -340,7 +342,7 @@ run_options once_it_says(asio::io_context& ctx, std::string text, std::function<
   run_options options;
   options.started = [&ctx, text = std::move(text), action = std::move(action)](
                         pid_t, const std::string& err) {
-    when(ctx, [&err, text] { return contains(err, text); }, action);
+    when(ctx, [said = &err, text] { return contains(*said, text); }, action);
   };
   return options;
 }
@@ -499,21 +501,35 @@ BOOST_AUTO_TEST_SUITE(backoff_wait_tool)
 
 // --- each kind of target coming up late ------------------------------------
 
-BOOST_AUTO_TEST_CASE(a_unix_socket_that_comes_up_late)
+BOOST_AUTO_TEST_CASE(a_unix_socket_and_a_file_that_come_up_late_wake_their_waits)
 {
   asio::io_context ctx;
   temp_dir dir;
   unix_server server(ctx);
-  const std::string path = dir / "app.sock";
-  // Attempts 3 s apart: only inotify's early wake can make it ready soon.
-  const tool_run r = run_tool(ctx, {"--timeout", "10s", "--initial", "3s", "unix:" + path},
-                              once_it_says(ctx, "not ready", [&] { server.listen(path); }));
+  const std::string socket = dir / "app.sock";
+  const std::string file = dir / "ready";
+  run_options options; // both come once both have been found missing
+  options.started = [&](pid_t, const std::string& err) {
+    when(
+        ctx, [said = &err] { return count_of(*said, "not ready") == 2; },
+        [&] {
+          server.listen(socket);
+          create_file(file);
+        });
+  };
+  // Attempts 3 s apart: only inotify's early wake can make them ready soon.
+  const tool_run r = run_tool(
+      ctx, {"--timeout", "10s", "--initial", "3s", "unix:" + socket, "file:" + file}, options);
   BOOST_TEST_INFO_SCOPE(r);
   BOOST_TEST(r.status == 0);
   BOOST_TEST(server.accepted == 1);
   BOOST_TEST(r.seconds < 2.0);
-  BOOST_TEST(contains(r.err, "not ready: No such file or directory (attempt 1, next in 3s)"));
-  BOOST_TEST(contains(r.err, "unix:" + path + " ready after"));
+  for (const std::string& target : {"unix:" + socket, "file:" + file})
+  {
+    BOOST_TEST(contains(r.err, target + " not ready: No such file or directory (attempt 1, "
+                                        "next in 3s)"));
+    BOOST_TEST(contains(r.err, target + " ready after"));
+  }
   BOOST_TEST(r.out.empty());
 }
 
@@ -590,21 +606,6 @@ BOOST_AUTO_TEST_CASE(http_404_fails_for_good_and_429_is_retried)
   BOOST_TEST(again.status == 0);
   BOOST_TEST(busy.requests.size() == 3u);
   BOOST_TEST(contains(busy.requests[0], "GET / HTTP/1.1\r\n"));
-}
-
-BOOST_AUTO_TEST_CASE(a_file_created_late)
-{
-  asio::io_context ctx;
-  temp_dir dir;
-  const std::string path = dir / "ready";
-  // Attempts 3 s apart: only inotify's early wake can make it ready soon.
-  const tool_run r = run_tool(ctx, {"--timeout", "10s", "--initial", "3s", "file:" + path},
-                              once_it_says(ctx, "not ready", [&] { create_file(path); }));
-  BOOST_TEST_INFO_SCOPE(r);
-  BOOST_TEST(r.status == 0);
-  BOOST_TEST(r.seconds < 2.0);
-  BOOST_TEST(contains(r.err, "ready after 2 attempts"));
-  BOOST_TEST(contains(r.err, "not ready: No such file or directory (attempt 1, next in 3s)"));
 }
 
 BOOST_AUTO_TEST_CASE(accept_and_close_at_once_counts_as_ready)
@@ -880,7 +881,7 @@ BOOST_AUTO_TEST_CASE(sigterm_and_sigint_stop_promptly_with_143_and_130)
     options.started = [&](pid_t pid, const std::string& err) {
       // Its first line comes once its signal handlers are in place.
       when(
-          ctx, [&err] { return contains(err, "not ready"); },
+          ctx, [said = &err] { return contains(*said, "not ready"); },
           [&, pid] {
             after(ctx, 100ms, [&, pid] {
               sent = steady::now();
@@ -1038,11 +1039,18 @@ BOOST_AUTO_TEST_CASE(waiting_for_two_thousand_targets_follows_the_schedule)
   const json::value summary = parse_json(r);
   const json::array& targets = summary.at("targets").as_array();
   BOOST_TEST(targets.size() == 2000u);
-  BOOST_TEST(std::all_of(targets.begin(), targets.end(), [](const json::value& t) {
-    return t.at("attempts").as_int64() >= 2 && t.at("attempts").as_int64() <= 8;
-  }));
-  BOOST_TEST_MESSAGE("2,000 targets never ready, 1 s: CPU " << r.cpu_seconds << " s in "
-                                                            << r.seconds << " s");
+  std::int64_t fewest = 1000;
+  std::int64_t most = 0;
+  for (const json::value& t : targets)
+  {
+    fewest = std::min(fewest, t.at("attempts").as_int64());
+    most = std::max(most, t.at("attempts").as_int64());
+  }
+  BOOST_TEST(fewest >= 1); // a start slowed down past the deadline still attempts once
+  BOOST_TEST(most <= 8);
+  BOOST_TEST_MESSAGE("2,000 targets never ready, 1 s: " << fewest << " to " << most
+                                                        << " attempts each, CPU " << r.cpu_seconds
+                                                        << " s in " << r.seconds << " s");
 }
 
 // --- output ----------------------------------------------------------------

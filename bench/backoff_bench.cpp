@@ -642,9 +642,9 @@ int main(int argc, char** argv)
   }
 
   using op1 = asio_backoff::detail::backoff_op<asio_backoff::detail::owned_timer<timer_t_>,
-                                               attempt_fn, done_handler>;
+                                               attempt_fn, done_handler, asio_backoff::detail::no_report>;
   using op2 = asio_backoff::detail::backoff_op<asio_backoff::detail::borrowed_timer<timer_t_>,
-                                               attempt_fn, done_handler>;
+                                               attempt_fn, done_handler, asio_backoff::detail::no_report>;
   std::fprintf(stderr,
                "sizeof: backoff_op (1) %zu, backoff_op (2) %zu + timer %zu, waiter (4) %zu, "
                "steady_timer %zu, attempt %zu, schedule %zu, policy %zu\n",

@@ -20,6 +20,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -708,6 +709,244 @@ BOOST_AUTO_TEST_CASE(destroying_the_io_context_destroys_pending_operations)
     BOOST_TEST(probe.destroyed_unrun == 1);
   }
   BOOST_TEST(counts.allocations.load() == counts.deallocations.load());
+}
+
+BOOST_AUTO_TEST_CASE(destroying_the_io_context_destroys_operations_in_their_own_handler_memory)
+{
+  // Handlers without an allocator: the operation's waits and posts live in
+  // the operation's handler memory, which must outlive Asio's clean-up.
+  std::vector<test_support::handler_probe> probes(5);
+  {
+    asio::io_context ctx;
+    manual_timer timer(ctx), work(ctx), shared_timer(ctx);
+    auto strand = asio::make_strand(ctx);
+    policy p;
+    p.timeout = 1h;
+    policy plain; // no options: the operation keeps no extras
+    asio_backoff::async_backoff(ctx, plain, [] { return refused(); },
+                                test_support::probing_handler(probes[0]));
+    asio_backoff::async_backoff(shared_timer, p, [] { return refused(); },
+                                test_support::probing_handler(probes[1]));
+    asio_backoff::async_backoff(timer, p,
+                                [&] {
+                                  work.expires_after(1h);
+                                  return work.async_wait(asio::deferred);
+                                },
+                                test_support::probing_handler(probes[2]));
+    policy now = plain;
+    now.immediate_first_attempt = true;
+    asio_backoff::async_backoff(ctx, now, [] { return refused(); },
+                                test_support::probing_handler(probes[3]));
+    asio_backoff::async_backoff(ctx, p, [] { return refused(); },
+                                asio::bind_executor(strand, test_support::probing_handler(probes[4])));
+    run_for(ctx, 5ms);
+  }
+  for (const auto& probe : probes)
+  {
+    BOOST_TEST(probe.invoked == 0);
+    BOOST_TEST(probe.destroyed_unrun == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(destroying_the_io_context_before_it_ran_destroys_posted_operations)
+{
+  std::vector<test_support::handler_probe> probes(2);
+  {
+    asio::io_context ctx;
+    policy now;
+    now.immediate_first_attempt = true;
+    asio_backoff::async_backoff(ctx, now, [] { return refused(); },
+                                test_support::probing_handler(probes[0]));
+    policy invalid;
+    invalid.initial = 0ms;
+    asio_backoff::async_backoff(ctx, invalid, [] { return refused(); },
+                                test_support::probing_handler(probes[1]));
+  }
+  for (const auto& probe : probes)
+  {
+    BOOST_TEST(probe.invoked == 0);
+    BOOST_TEST(probe.destroyed_unrun == 1);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_operation_stores_options_only_when_its_policy_needs_them)
+{
+  // The handler's allocator sees the operation's one allocation: larger when
+  // the policy has a deadline, a limit, jitter or attempt_start.
+  struct sizes
+  {
+    std::vector<std::size_t> seen;
+    void* allocate(std::size_t bytes)
+    {
+      seen.push_back(bytes);
+      return ::operator new(bytes);
+    }
+    void deallocate(void* block, std::size_t) noexcept { ::operator delete(block); }
+  };
+  auto first_allocation = [](const policy& p) {
+    sizes s;
+    asio::io_context ctx;
+    manual_timer timer(ctx);
+    int result = 0;
+    asio_backoff::async_backoff(
+        timer, p, [] { return error_code(); },
+        asio::bind_allocator(test_support::resource_allocator<void, sizes>(s),
+                             [&](error_code ec) { result = ec ? 2 : 1; }));
+    run_for(ctx, 1s);
+    BOOST_TEST(result == 1);
+    return s.seen.at(0);
+  };
+  const std::size_t plain = first_allocation(policy{});
+  policy with_timeout;
+  with_timeout.timeout = 1s;
+  policy with_limit;
+  with_limit.max_attempts = 3;
+  policy with_jitter;
+  with_jitter.jitter = asio_backoff::jitter::full;
+  policy from_start;
+  from_start.delay_origin = asio_backoff::delay_origin::attempt_start;
+  policy until;
+  until.deadline = std::chrono::steady_clock::now() + 1h;
+  for (const policy& p : {with_timeout, with_limit, with_jitter, from_start, until})
+    BOOST_TEST(first_allocation(p) > plain);
+  policy proportional_without_spread;
+  proportional_without_spread.jitter = asio_backoff::jitter::proportional;
+  proportional_without_spread.jitter_factor = 0;
+  BOOST_TEST(first_allocation(proportional_without_spread) == plain);
+}
+
+BOOST_AUTO_TEST_CASE(handler_memory_holds_one_operation_at_a_time)
+{
+  struct owner
+  {
+    asio_backoff::detail::handler_memory<64> memory;
+    bool in_use = false;
+    void* try_allocate_handler_memory(std::size_t size, std::size_t align) noexcept
+    {
+      return memory.try_take(in_use, size, align);
+    }
+    bool release_handler_memory(void* p) noexcept { return memory.give_back(in_use, p); }
+  } o;
+  struct alignas(32) over_aligned
+  {
+    char c;
+  };
+  using alloc = asio_backoff::detail::handler_memory_allocator<std::uint64_t, owner>;
+  alloc a(o);
+  std::uint64_t* first = a.allocate(8); // 64 bytes: the room
+  BOOST_TEST(static_cast<void*>(first) == static_cast<void*>(o.memory.bytes));
+  std::uint64_t* second = a.allocate(1); // the room is taken
+  BOOST_TEST(static_cast<void*>(second) != static_cast<void*>(o.memory.bytes));
+  a.deallocate(second, 1);
+  BOOST_TEST(o.in_use);
+  a.deallocate(first, 8);
+  BOOST_TEST(!o.in_use);
+  std::uint64_t* large = a.allocate(9); // does not fit
+  BOOST_TEST(static_cast<void*>(large) != static_cast<void*>(o.memory.bytes));
+  BOOST_TEST(!o.in_use);
+  a.deallocate(large, 9);
+  asio_backoff::detail::handler_memory_allocator<over_aligned, owner> b(a);
+  over_aligned* aligned = b.allocate(1); // needs more alignment than the room has
+  BOOST_TEST(reinterpret_cast<std::uintptr_t>(aligned) % 32 == 0u);
+  BOOST_TEST(!o.in_use);
+  b.deallocate(aligned, 1);
+  BOOST_TEST((a == alloc(b)));
+}
+
+// Asio's wait operation for the operation's own handler fits the room the
+// operation keeps for it (otherwise each wait allocates: slower, not wrong).
+template <class Timer, class Handler>
+void check_wait_fits_handler_memory()
+{
+  struct attempt
+  {
+    error_code operator()() { return {}; }
+  };
+  using op = asio_backoff::detail::backoff_op<asio_backoff::detail::borrowed_timer<Timer>, attempt,
+                                              Handler, asio_backoff::detail::no_report>;
+  using wait_op = asio::detail::wait_handler<asio_backoff::detail::op_handler<op, asio_backoff::detail::waited>,
+                                             typename Timer::executor_type>;
+  BOOST_TEST(sizeof(wait_op) <= op::memory_room);
+}
+
+BOOST_AUTO_TEST_CASE(asio_wait_operations_fit_the_handler_memory)
+{
+  using io_executor = asio::io_context::executor_type;
+  using io_timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                              asio::wait_traits<std::chrono::steady_clock>, io_executor>;
+  struct plain
+  {
+    void operator()(error_code) {}
+  };
+  using on_strand = asio::executor_binder<plain, asio::strand<io_executor>>;
+  using on_any = asio::executor_binder<plain, asio::any_io_executor>;
+  using on_io = asio::executor_binder<plain, io_executor>; // as a coroutine's
+  check_wait_fits_handler_memory<io_timer, plain>();
+  check_wait_fits_handler_memory<io_timer, on_io>();
+  check_wait_fits_handler_memory<io_timer, on_strand>();
+  check_wait_fits_handler_memory<asio::steady_timer, plain>();
+  check_wait_fits_handler_memory<asio::steady_timer, on_strand>();
+  check_wait_fits_handler_memory<asio::steady_timer, on_any>();
+  check_wait_fits_handler_memory<manual_timer, plain>();
+}
+
+BOOST_AUTO_TEST_CASE(the_report_counts_only_attempts_that_ran)
+{
+  asio::io_context ctx;
+  manual_timer timer(ctx);
+  // cancelled while waiting for the third attempt
+  {
+    outcome report;
+    asio::cancellation_signal signal;
+    std::optional<error_code> result;
+    asio_backoff::async_backoff(timer, seed_policy(), [] { return refused(); }, report,
+                                asio::bind_cancellation_slot(signal.slot(),
+                                                             [&](error_code ec) { result = ec; }));
+    run_for(ctx, 4ms); // attempts at 1 and 3 ms
+    signal.emit(asio::cancellation_type::terminal);
+    run_for(ctx, 1ms);
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST((report.reason == outcome::reason_type::cancelled));
+    BOOST_TEST(report.attempts == 2u);
+  }
+  // cancelled before an immediate first attempt ran
+  {
+    outcome report;
+    asio::cancellation_signal signal;
+    std::optional<error_code> result;
+    policy now;
+    now.immediate_first_attempt = true;
+    asio_backoff::async_backoff(timer, now, [] { return refused(); }, report,
+                                asio::bind_cancellation_slot(signal.slot(),
+                                                             [&](error_code ec) { result = ec; }));
+    signal.emit(asio::cancellation_type::terminal);
+    run_for(ctx, 1ms);
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST(report.attempts == 0u);
+  }
+  // stopped by the check before the fourth attempt
+  {
+    struct checked
+    {
+      int* calls;
+      error_code operator()() { ++*calls; return refused(); }
+      error_code before_attempt() const
+      {
+        return *calls == 3 ? make_error_code(boost::system::errc::no_such_process) : error_code();
+      }
+    };
+    outcome report;
+    int calls = 0;
+    std::optional<error_code> result;
+    asio_backoff::async_backoff(timer, seed_policy(), checked{&calls}, report,
+                                [&](error_code ec) { result = ec; });
+    run_for(ctx, 1s);
+    BOOST_REQUIRE(result.has_value());
+    BOOST_TEST(*result == boost::system::errc::no_such_process);
+    BOOST_TEST(calls == 3);
+    BOOST_TEST(report.attempts == 3u);
+    BOOST_TEST((report.reason == outcome::reason_type::permanent_error));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_throwing_attempt_propagates_and_leaks_nothing)

@@ -149,7 +149,9 @@ using backoff_signature_t = typename detail::attempt_traits<Attempt>::signature;
  *
  * @par Cost
  * One allocation per operation, through the handler's associated allocator
- * (Asio's recycling allocator by default), none per retry.
+ * (Asio's recycling allocator by default), none per retry. Without an
+ * allocator of the handler's own, the timer waits live inside that
+ * allocation; with one, each wait goes through it.
  */
 template <class Clock, class WaitTraits, class Executor, class Attempt,
           class CompletionToken BOOST_ASIO_DEFAULT_COMPLETION_TOKEN_TYPE(Executor),

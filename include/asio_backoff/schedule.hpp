@@ -23,6 +23,207 @@
 
 namespace asio_backoff {
 
+namespace detail {
+
+enum class schedule_step_kind
+{
+  wait,              ///< Wait `delay`, then attempt.
+  timed_out,         ///< The deadline has passed, or would: stop.
+  attempts_exhausted ///< `max_attempts` attempts have run: stop.
+};
+
+struct schedule_step
+{
+  schedule_step_kind kind;
+  std::chrono::nanoseconds delay; ///< Meaningful when `kind == schedule_step_kind::wait`.
+};
+
+// The parts of a schedule that only some policies use: a deadline, a limit
+// on the attempts, jitter, waits counted from the attempt's start. An
+// operation keeps them only when its policy has one of these.
+struct schedule_options
+{
+  using duration = std::chrono::nanoseconds;
+
+  explicit schedule_options(const policy& p) noexcept
+    : timeout(p.timeout ? *p.timeout : duration::max()),
+      max_attempts(p.max_attempts ? *p.max_attempts : std::numeric_limits<std::size_t>::max()),
+      jitter_factor(p.jitter_factor),
+      random(!draws_random(p) ? 0 : (p.jitter_seed ? *p.jitter_seed : fresh_seed()))
+  {
+  }
+
+  static bool draws_random(const policy& p) noexcept
+  {
+    return p.jitter != jitter::none &&
+           !(p.jitter == jitter::proportional && p.jitter_factor == 0.0);
+  }
+
+  // Whether a policy needs them (a deadline may also come from p.deadline).
+  static bool needed_by(const policy& p) noexcept
+  {
+    return p.timeout || p.deadline || p.max_attempts || draws_random(p) ||
+           p.delay_origin == delay_origin::attempt_start;
+  }
+
+  // Makes the deadline the earlier of the timeout and `deadline`, both on
+  // the steady clock, from `start`.
+  void limit_to(std::chrono::steady_clock::time_point deadline,
+                std::chrono::steady_clock::time_point start) noexcept
+  {
+    const duration::rep until = deadline.time_since_epoch().count();
+    const duration::rep from = start.time_since_epoch().count();
+    const duration left = until <= from ? duration::zero()
+        : from < 0 && until > duration::max().count() + from ? duration::max()
+        : duration(until - from);
+    if (left < timeout)
+      timeout = left;
+  }
+
+  duration timeout;          // duration::max(): no deadline
+  std::size_t max_attempts;  // max(): unlimited
+  duration attempt_started = duration::zero();
+  double jitter_factor;      // jitter::proportional
+  random_engine random;
+};
+
+// The rest of a schedule: the growth of the waits and the count of
+// attempts. Each call that may need the options receives them, null when
+// the policy needs none (schedule_options::needed_by).
+class schedule_state
+{
+public:
+  using duration = std::chrono::nanoseconds;
+  using step = schedule_step;
+  using step_kind = schedule_step_kind;
+
+  explicit schedule_state(const policy& p) noexcept
+    : cap_(p.max_delay ? *p.max_delay : duration::max()),
+      next_count_(static_cast<double>(p.initial.count())),
+      multiplier_(p.multiplier),
+      jitter_(static_cast<unsigned char>(schedule_options::draws_random(p) ? p.jitter
+                                                                            : jitter::none)),
+      stop_before_deadline_(p.deadline_mode == deadline_mode::stop_before_deadline),
+      from_attempt_start_(p.delay_origin == delay_origin::attempt_start),
+      immediate_(p.immediate_first_attempt)
+  {
+    if (p.jitter == jitter::decorrelated)
+    {
+      const double initial = next_count_;
+      previous_count_ = initial;
+      initial_count_ = initial;
+    }
+  }
+
+  bool counts_from_attempt_start() const noexcept { return from_attempt_start_; }
+
+  std::size_t attempts() const noexcept { return attempts_; }
+
+  BOOST_FORCEINLINE step decide(duration elapsed, std::optional<duration> hint, bool grow,
+                                schedule_options* o) noexcept
+  {
+    if (attempts_ > 0 && o)
+    {
+      if (elapsed >= o->timeout)
+        return {step_kind::timed_out, duration::zero()};
+      if (attempts_ >= o->max_attempts)
+        return {step_kind::attempts_exhausted, duration::zero()};
+    }
+    duration delay = duration::zero();
+    if (grow && (attempts_ > 0 || !immediate_))
+      delay = take_delay(o);
+    if (hint)
+      delay = *hint; // the server's word: not shortened by the attempt's duration
+    else if (attempts_ > 0 && from_attempt_start_)
+    {
+      const duration spent = elapsed - std::min(o->attempt_started, elapsed);
+      delay = delay > spent ? delay - spent : duration::zero();
+    }
+    if (o && delay > remaining(*o, elapsed))
+    {
+      if (stop_before_deadline_)
+        return {step_kind::timed_out, duration::zero()};
+      delay = remaining(*o, elapsed);
+    }
+    ++attempts_;
+    return {step_kind::wait, delay};
+  }
+
+private:
+  // The growing delay is kept as a double: multiplying it cannot overflow,
+  // and once it reaches the cap it stays there. Jitter implies options.
+  duration take_delay(schedule_options* o) noexcept
+  {
+    const double cap = cap_count();
+    if (jitter_ == static_cast<unsigned char>(jitter::decorrelated))
+    {
+      const double high = std::max(previous_count_ * 3, initial_count_);
+      previous_count_ = std::min(initial_count_ + (high - initial_count_) * o->random.unit(), cap);
+      return std::max(to_duration(previous_count_), duration(1));
+    }
+    const double nominal = std::min(next_count_, cap);
+    next_count_ = std::min(next_count_ * multiplier_, cap);
+    double count = nominal;
+    switch (static_cast<jitter>(jitter_))
+    {
+    case jitter::none:
+      return to_duration(nominal);
+    case jitter::full:
+      count = nominal * o->random.unit();
+      break;
+    case jitter::equal:
+      count = nominal / 2 + nominal / 2 * o->random.unit();
+      break;
+    case jitter::proportional:
+      count = std::min(nominal * (1 + o->jitter_factor * (2 * o->random.unit() - 1)), cap);
+      break;
+    case jitter::decorrelated:
+      break;
+    }
+    // Never zero: a randomised tiny wait would otherwise round down to no
+    // wait at all, and the retries would spin.
+    return std::max(to_duration(count), duration(1));
+  }
+
+  double cap_count() const noexcept { return static_cast<double>(cap_.count()); }
+
+  duration to_duration(double count) const noexcept
+  {
+    if (!(count > 0))
+      return duration::zero();
+    if (count >= cap_count())
+      return cap_;
+    return std::min(cap_, duration(static_cast<duration::rep>(count)));
+  }
+
+  static duration remaining(const schedule_options& o, duration elapsed) noexcept
+  {
+    return elapsed >= o.timeout ? duration::zero() : o.timeout - elapsed;
+  }
+
+  // Kept small: an operation holds one, and many operations may be pending.
+  duration cap_; // duration::max(): no cap
+  // Decorrelated jitter does not grow by the multiplier: it keeps its own
+  // two numbers in the place of the growth's.
+  union
+  {
+    double next_count_;     // the next wait before jitter, in ns
+    double previous_count_; // jitter::decorrelated: the previous wait
+  };
+  union
+  {
+    double multiplier_;
+    double initial_count_; // jitter::decorrelated
+  };
+  std::size_t attempts_ = 0;
+  unsigned char jitter_;
+  bool stop_before_deadline_;
+  bool from_attempt_start_;
+  bool immediate_;
+};
+
+} // namespace detail
+
 /// The delay arithmetic of a policy, with no I/O and no clock.
 /**
  * A schedule answers one question: "the time elapsed since the start is
@@ -52,40 +253,17 @@ class schedule
 public:
   using duration = std::chrono::nanoseconds;
 
-  /// What `next` decided.
-  enum class step_kind
-  {
-    wait,              ///< Wait `delay`, then attempt.
-    timed_out,         ///< The deadline has passed, or would: stop.
-    attempts_exhausted ///< `max_attempts` attempts have run: stop.
-  };
+  /// What `next` decided: `wait` (wait `delay`, then attempt), `timed_out`
+  /// (the deadline has passed, or would: stop), `attempts_exhausted`
+  /// (`max_attempts` attempts have run: stop).
+  using step_kind = detail::schedule_step_kind;
 
-  struct step
-  {
-    step_kind kind;
-    duration delay; ///< Meaningful when `kind == step_kind::wait`.
-  };
+  /// A decision: its kind, and the wait when the kind is `wait`.
+  using step = detail::schedule_step;
 
   /// Precondition: `validate(p)` reports no error. The deadline is
   /// `p.timeout` after the start; see `with_deadline` for `p.deadline`.
-  explicit schedule(const policy& p) noexcept
-    : timeout_(p.timeout),
-      cap_(p.max_delay ? *p.max_delay : duration::max()),
-      initial_count_(static_cast<double>(p.initial.count())),
-      cap_count_(static_cast<double>(cap_.count())),
-      next_count_(initial_count_),
-      previous_count_(initial_count_),
-      multiplier_(p.multiplier),
-      jitter_factor_(p.jitter_factor),
-      max_attempts_(p.max_attempts ? *p.max_attempts
-                                   : std::numeric_limits<std::size_t>::max()),
-      random_(!draws_random(p) ? 0 : (p.jitter_seed ? *p.jitter_seed : detail::fresh_seed())),
-      jitter_(draws_random(p) ? p.jitter : jitter::none),
-      deadline_mode_(p.deadline_mode),
-      origin_(p.delay_origin),
-      immediate_(p.immediate_first_attempt)
-  {
-  }
+  explicit schedule(const policy& p) noexcept : state_(p), options_(p) {}
 
   /// A schedule whose deadline is the earlier of `p.timeout` after `start`
   /// and `p.deadline`, both on the steady clock.
@@ -93,15 +271,7 @@ public:
   {
     schedule s(p);
     if (p.deadline)
-    {
-      const duration::rep until = p.deadline->time_since_epoch().count();
-      const duration::rep from = start.time_since_epoch().count();
-      const duration left = until <= from ? duration::zero()
-          : from < 0 && until > duration::max().count() + from ? duration::max()
-          : duration(until - from);
-      if (!s.timeout_ || left < *s.timeout_)
-        s.timeout_ = left;
-    }
+      s.options_.limit_to(*p.deadline, start);
     return s;
   }
 
@@ -110,7 +280,10 @@ public:
    * Call it once before the first attempt and once after each failed
    * attempt. Every `wait` answer grants one more attempt.
    */
-  step next(duration elapsed) noexcept { return decide(elapsed, std::nullopt); }
+  step next(duration elapsed) noexcept
+  {
+    return state_.decide(elapsed, std::nullopt, true, &options_);
+  }
 
   /// As `next(elapsed)`, but the wait is `hint` (a server's "retry after")
   /// instead of the computed one; still bounded by the deadline. The
@@ -118,7 +291,7 @@ public:
   /// that would have come next.
   step next(duration elapsed, duration hint) noexcept
   {
-    return decide(elapsed, std::max(hint, duration::zero()));
+    return state_.decide(elapsed, std::max(hint, duration::zero()), true, &options_);
   }
 
   /// As `next(elapsed, delay)`, but the growth does not advance: the
@@ -126,125 +299,30 @@ public:
   /// the quick retries after a wake, which are not part of the schedule.
   step next_soon(duration elapsed, duration delay) noexcept
   {
-    return decide(elapsed, std::max(delay, duration::zero()), false);
+    return state_.decide(elapsed, std::max(delay, duration::zero()), false, &options_);
   }
 
   /// Reports when the attempt that is about to fail started (only used with
   /// `delay_origin::attempt_start`).
-  void attempt_started(duration elapsed) noexcept { attempt_started_ = elapsed; }
+  void attempt_started(duration elapsed) noexcept { options_.attempt_started = elapsed; }
 
   /// Whether `attempt_started` matters (`delay_origin::attempt_start`).
-  bool counts_from_attempt_start() const noexcept
-  {
-    return origin_ == delay_origin::attempt_start;
-  }
+  bool counts_from_attempt_start() const noexcept { return state_.counts_from_attempt_start(); }
 
   /// The number of attempts granted so far.
-  std::size_t attempts() const noexcept { return attempts_; }
+  std::size_t attempts() const noexcept { return state_.attempts(); }
 
   /// The deadline, as time after the start, if there is one.
-  std::optional<duration> timeout() const noexcept { return timeout_; }
+  std::optional<duration> timeout() const noexcept
+  {
+    if (options_.timeout == duration::max())
+      return std::nullopt;
+    return options_.timeout;
+  }
 
 private:
-  static bool draws_random(const policy& p) noexcept
-  {
-    return p.jitter != jitter::none &&
-           !(p.jitter == jitter::proportional && p.jitter_factor == 0.0);
-  }
-
-  BOOST_FORCEINLINE step decide(duration elapsed, std::optional<duration> hint,
-                                bool grow = true) noexcept
-  {
-    if (attempts_ > 0)
-    {
-      if (timeout_ && elapsed >= *timeout_)
-        return {step_kind::timed_out, duration::zero()};
-      if (attempts_ >= max_attempts_)
-        return {step_kind::attempts_exhausted, duration::zero()};
-    }
-    duration delay = duration::zero();
-    if (grow && (attempts_ > 0 || !immediate_))
-      delay = take_delay();
-    if (hint)
-      delay = *hint; // the server's word: not shortened by the attempt's duration
-    else if (attempts_ > 0 && origin_ == delay_origin::attempt_start)
-    {
-      const duration spent = elapsed - std::min(attempt_started_, elapsed);
-      delay = delay > spent ? delay - spent : duration::zero();
-    }
-    if (timeout_ && delay > remaining(elapsed))
-    {
-      if (deadline_mode_ == deadline_mode::stop_before_deadline)
-        return {step_kind::timed_out, duration::zero()};
-      delay = remaining(elapsed);
-    }
-    ++attempts_;
-    return {step_kind::wait, delay};
-  }
-
-  // The growing delay is kept as a double: multiplying it cannot overflow,
-  // and once it reaches the cap it stays there.
-  duration take_delay() noexcept
-  {
-    const double nominal = std::min(next_count_, cap_count_);
-    next_count_ = std::min(next_count_ * multiplier_, cap_count_);
-    double count = nominal;
-    switch (jitter_)
-    {
-    case jitter::none:
-      break;
-    case jitter::full:
-      count = nominal * random_.unit();
-      break;
-    case jitter::equal:
-      count = nominal / 2 + nominal / 2 * random_.unit();
-      break;
-    case jitter::decorrelated:
-    {
-      const double high = std::max(previous_count_ * 3, initial_count_);
-      count = std::min(initial_count_ + (high - initial_count_) * random_.unit(), cap_count_);
-      previous_count_ = count;
-      break;
-    }
-    case jitter::proportional:
-      count = std::min(nominal * (1 + jitter_factor_ * (2 * random_.unit() - 1)), cap_count_);
-      break;
-    }
-    // Never zero: a randomised tiny wait would otherwise round down to no
-    // wait at all, and the retries would spin.
-    return std::max(to_duration(count), duration(1));
-  }
-
-  duration to_duration(double count) const noexcept
-  {
-    if (!(count > 0))
-      return duration::zero();
-    if (count >= cap_count_)
-      return cap_;
-    return std::min(cap_, duration(static_cast<duration::rep>(count)));
-  }
-
-  duration remaining(duration elapsed) const noexcept
-  {
-    return elapsed >= *timeout_ ? duration::zero() : *timeout_ - elapsed;
-  }
-
-  std::optional<duration> timeout_;
-  duration cap_;
-  duration attempt_started_ = duration::zero();
-  double initial_count_;
-  double cap_count_;
-  double next_count_;
-  double previous_count_;
-  double multiplier_;
-  double jitter_factor_;
-  std::size_t max_attempts_;
-  std::size_t attempts_ = 0;
-  detail::random_engine random_;
-  jitter jitter_;
-  deadline_mode deadline_mode_;
-  delay_origin origin_;
-  bool immediate_;
+  detail::schedule_state state_;
+  detail::schedule_options options_;
 };
 
 /// A duration as a short human-readable string: "250ms", "1.5s", "2min".

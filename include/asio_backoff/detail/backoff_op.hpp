@@ -10,6 +10,7 @@
 #include <asio_backoff/attempt.hpp>
 #include <asio_backoff/detail/attempt_traits.hpp>
 #include <asio_backoff/detail/clock_arithmetic.hpp>
+#include <asio_backoff/detail/handler_memory.hpp>
 #include <asio_backoff/detail/op_ref.hpp>
 #include <asio_backoff/error.hpp>
 #include <asio_backoff/outcome.hpp>
@@ -26,8 +27,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 
+#include <algorithm>
 #include <cassert>
 #include <memory>
+#include <new>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -72,13 +75,24 @@ struct forwards_executor<Derived, Op, true>
   }
 };
 
-template <class Derived, class Op, bool = has_own_allocator<typename Op::handler_type>::value>
+// The allocator of an intermediate handler: the user handler's own, if it
+// has one; otherwise the operation's handler memory for its own waits and
+// posts; none for an attempt's handler (the attempt's operation may
+// allocate more than once, and free later than Asio's own do).
+enum class allocator_choice
+{
+  handler,
+  operation,
+  none
+};
+
+template <class Derived, class Op, allocator_choice>
 struct forwards_allocator
 {
 };
 
 template <class Derived, class Op>
-struct forwards_allocator<Derived, Op, true>
+struct forwards_allocator<Derived, Op, allocator_choice::handler>
 {
   using allocator_type = typename Op::handler_allocator_type;
   allocator_type get_allocator() const noexcept
@@ -87,13 +101,32 @@ struct forwards_allocator<Derived, Op, true>
   }
 };
 
+template <class Derived, class Op>
+struct forwards_allocator<Derived, Op, allocator_choice::operation>
+{
+  using allocator_type = typename Op::memory_allocator_type;
+  allocator_type get_allocator() const noexcept
+  {
+    return static_cast<const Derived&>(*this).ref()->memory_allocator();
+  }
+};
+
+template <class Op, class Event>
+constexpr allocator_choice allocator_for() noexcept
+{
+  if (has_own_allocator<typename Op::handler_type>::value)
+    return allocator_choice::handler;
+  return std::is_same<Event, attempted>::value ? allocator_choice::none
+                                                      : allocator_choice::operation;
+}
+
 // The intermediate handler given to the timer, to post and to an attempt: a
 // counted pointer to the operation, plus the user handler's associations.
 template <class Op, class Event>
 class op_handler : public forwards_executor<op_handler<Op, Event>, Op,
                                            has_own_executor<typename Op::handler_type>::value ||
                                                std::is_same<Event, attempted>::value>,
-                   public forwards_allocator<op_handler<Op, Event>, Op>
+                   public forwards_allocator<op_handler<Op, Event>, Op, allocator_for<Op, Event>()>
 {
 public:
   explicit op_handler(op_ref<Op> ref) noexcept : ref_(std::move(ref)) {}
@@ -217,7 +250,78 @@ struct op_allocator<std::allocator<T>>
   static type get(const std::allocator<T>&) noexcept { return type(); }
 };
 
-template <class TimerHolder, class Attempt, class Handler>
+// The caller asked for no outcome report.
+struct no_report
+{
+};
+
+// What an operation keeps for its outcome report, if it has one.
+template <class Report>
+struct report_state
+{
+  explicit report_state(no_report) noexcept {}
+  void set_last_error(const boost::system::error_code&) noexcept {}
+  outcome* get() const noexcept { return nullptr; }
+};
+
+template <>
+struct report_state<outcome*>
+{
+  explicit report_state(outcome* r) noexcept : report(r) {}
+  void set_last_error(const boost::system::error_code& ec) noexcept { last_error = ec; }
+  outcome* get() const noexcept { return report; }
+
+  outcome* report;
+  boost::system::error_code last_error;
+};
+
+// What an operation with an asynchronous attempt keeps besides.
+template <class Executor, class Value>
+struct async_attempt_state
+{
+  async_attempt_state(const Executor& ex, const policy& p) noexcept
+    : io_work(ex), attempt_timeout(p.attempt_timeout)
+  {
+  }
+
+  // The handler's executor is kept busy by whichever Asio operation is
+  // pending; the timer's may not be (an attempt on another io_context).
+  boost::asio::executor_work_guard<Executor> io_work;
+  std::optional<schedule::duration> attempt_timeout;
+  boost::system::error_code error;
+  Value value{};
+  boost::asio::cancellation_signal signal;
+  unsigned pending = 0; // handlers pending while attempting: attempt, watchdog
+  boost::asio::cancellation_type_t cancellation_type = boost::asio::cancellation_type::none;
+  bool cancelling_watchdog = false; // the watchdog's abort is ours, not the owner's
+  bool done = false;
+  bool watchdog_fired = false;
+  bool reentered = false;
+};
+
+struct no_async_state
+{
+  template <class Executor>
+  no_async_state(const Executor&, const policy&) noexcept
+  {
+  }
+};
+
+// Room for one Asio timer wait whose handler is an op_handler (a pointer),
+// tracking work on the timer's executor and, if the handler declares
+// another, on the handler's: Asio 1.81's wait operation takes exactly this
+// (72 bytes on io_context::executor_type; test/async_backoff.cpp checks the
+// common cases). A larger operation is allocated instead.
+template <class TimerExecutor, class HandlerExecutor, bool DeclaresExecutor>
+constexpr std::size_t handler_memory_size() noexcept
+{
+  std::size_t size = 8 * sizeof(void*) + sizeof(TimerExecutor);
+  if (DeclaresExecutor)
+    size += sizeof(HandlerExecutor);
+  return size;
+}
+
+template <class TimerHolder, class Attempt, class Handler, class Report>
 class backoff_op
 {
 public:
@@ -232,21 +336,37 @@ public:
   using handler_allocator_type = boost::asio::associated_allocator_t<Handler>;
   using handler_type = Handler;
 
+  using memory_allocator_type = handler_memory_allocator<void, backoff_op>;
+
+  // The room for the operation's own waits and posts (0: the handler's
+  // allocator is used instead).
+  static constexpr std::size_t memory_room =
+      has_own_allocator<Handler>::value
+          ? 0
+          : handler_memory_size<typename timer_type::executor_type, handler_executor_type,
+                                has_own_executor<Handler>::value>();
+
   // Allocates the operation (the only allocation it makes) and starts it.
   template <class TimerArg>
   static void start(Handler&& handler, TimerArg&& timer, const policy& p,
-                    Attempt&& attempt, outcome* report)
+                    Attempt&& attempt, Report report)
   {
+    static_assert(alignof(backoff_op) <= sizeof(block) && alignof(extras_type) <= sizeof(block),
+                  "the blocks align the operation and its extras");
+    static_assert(sizeof(backoff_op) % alignof(extras_type) == 0, "the extras follow aligned");
+    static_assert(std::is_trivially_destructible<extras_type>::value, "never destroyed");
+    const bool with_extras = needs_extras(p);
     storage_allocator alloc(storage_allocator_for(handler));
-    backoff_op* op = std::allocator_traits<storage_allocator>::allocate(alloc, 1);
+    block* memory = std::allocator_traits<storage_allocator>::allocate(alloc, blocks(with_extras));
+    backoff_op* op;
     try
     {
-      ::new (static_cast<void*>(op)) backoff_op(std::move(handler),
-          std::forward<TimerArg>(timer), p, std::move(attempt), report);
+      op = ::new (static_cast<void*>(memory)) backoff_op(std::move(handler),
+          std::forward<TimerArg>(timer), p, std::move(attempt), report, with_extras);
     }
     catch (...)
     {
-      std::allocator_traits<storage_allocator>::deallocate(alloc, op, 1);
+      std::allocator_traits<storage_allocator>::deallocate(alloc, memory, blocks(with_extras));
       throw;
     }
     op->initiate(op_ref<backoff_op>(op));
@@ -262,21 +382,30 @@ public:
     return boost::asio::get_associated_allocator(handler_);
   }
 
-  boost::asio::cancellation_slot attempt_slot() noexcept
+  memory_allocator_type memory_allocator() noexcept { return memory_allocator_type(*this); }
+
+  void* try_allocate_handler_memory(std::size_t size, std::size_t align) noexcept
   {
-    return attempt_signal_.slot();
+    return memory_.try_take(memory_in_use_, size, align);
   }
 
-  void handle(started, op_ref<backoff_op> self)
+  bool release_handler_memory(void* p) noexcept { return memory_.give_back(memory_in_use_, p); }
+
+  boost::asio::cancellation_slot attempt_slot() noexcept
   {
-    if (early_error_)
-      return complete(std::move(self), early_error_, early_reason_);
+    return async_.signal.slot();
+  }
+
+  void handle(started, op_ref<backoff_op>&& self)
+  {
+    if (early_)
+      return complete(std::move(self), early_error(), early_reason());
     if (cancelled_)
       return complete_cancelled(std::move(self));
     run_attempt(std::move(self));
   }
 
-  void handle(waited, op_ref<backoff_op> self, boost::system::error_code ec)
+  void handle(waited, op_ref<backoff_op>&& self, boost::system::error_code ec)
   {
     // The flag, not the timer's error, decides: a cancellation emitted after
     // the timer fired, while this handler was queued, still stops here.
@@ -294,20 +423,20 @@ public:
   }
 
   template <class... Args>
-  void handle(attempted, op_ref<backoff_op> self, boost::system::error_code ec,
+  void handle(attempted, op_ref<backoff_op>&& self, boost::system::error_code ec,
               Args&&... args)
   {
     // Asio leaves a finished operation's handler in the slot: remove it, so
     // that no later emit() reaches into an operation that is gone.
-    attempt_signal_.slot().clear();
+    async_.signal.slot().clear();
     if constexpr (sizeof...(Args) > 0)
-      value_ = value_type(std::forward<Args>(args)...);
-    attempt_error_ = ec;
-    attempt_done_ = true;
-    --pending_;
-    if (reentered_)
+      async_.value = value_type(std::forward<Args>(args)...);
+    async_.error = ec;
+    async_.done = true;
+    --async_.pending;
+    if (async_.reentered)
       return; // the frame that launched or cancelled the attempt goes on
-    if (pending_ > 0)
+    if (async_.pending > 0)
     {
       cancel_watchdog(); // its handler finishes the attempt
       return;
@@ -315,15 +444,15 @@ public:
     finish_async_attempt(std::move(self));
   }
 
-  void handle(watchdog_expired, op_ref<backoff_op> self, boost::system::error_code ec)
+  void handle(watchdog_expired, op_ref<backoff_op>&& self, boost::system::error_code ec)
   {
-    --pending_;
-    const bool cancelled_by_us = std::exchange(cancelling_watchdog_, false);
-    if (!attempt_done_)
+    --async_.pending;
+    const bool cancelled_by_us = std::exchange(async_.cancelling_watchdog, false);
+    if (!async_.done)
     {
       if (!ec)
       {
-        watchdog_fired_ = true;
+        async_.watchdog_fired = true;
         cancel_attempt(boost::asio::cancellation_type::terminal);
       }
       else if (!cancelled_by_us)
@@ -333,11 +462,11 @@ public:
         cancel_attempt(boost::asio::cancellation_type::terminal);
       }
     }
-    if (attempt_done_ && pending_ == 0)
+    if (async_.done && async_.pending == 0)
       finish_async_attempt(std::move(self));
   }
 
-  void handle(resumed, op_ref<backoff_op> self)
+  void handle(resumed, op_ref<backoff_op>&& self)
   {
     finish_async_attempt(std::move(self));
   }
@@ -348,19 +477,19 @@ public:
     if (phase_ == phase::done || cancelled_)
       return;
     cancelled_ = true;
-    cancellation_type_ = type;
     op_ref<backoff_op> keep(this);
     if constexpr (traits::is_async)
     {
-      if (phase_ == phase::attempting && !attempt_done_)
+      async_.cancellation_type = type;
+      if (phase_ == phase::attempting && !async_.done)
       {
-        const bool outer = reentered_;
+        const bool outer = async_.reentered;
         cancel_attempt(type);
         // An attempt that completed inside emit() is finished from a posted
         // handler: never call the user's handler from inside emit().
-        if (!outer && attempt_done_ && pending_ == 0)
+        if (!outer && async_.done && async_.pending == 0)
           return post(std::move(keep), resumed{});
-        if (pending_ > (attempt_done_ ? 0u : 1u))
+        if (async_.pending > (async_.done ? 0u : 1u))
           cancel_watchdog();
         return;
       }
@@ -386,10 +515,64 @@ public:
 private:
   friend class op_ref<backoff_op>;
 
-  enum class phase { starting, waiting, attempting, done };
+  // checking: running before_attempt(); the attempt granted has not run yet.
+  enum class phase : unsigned char { starting, waiting, checking, attempting, done };
+
+  // What only some policies and uses need lives after the operation, in the
+  // same allocation, only when needed: the schedule's options and the start
+  // time (for a deadline, attempt_start, jitter, max_attempts, an outcome
+  // report, or an on_retry hook).
+  struct extras_type
+  {
+    schedule_options schedule;
+    time_point start;
+  };
+
+  static constexpr bool always_extras =
+      !std::is_same<Report, no_report>::value || has_on_retry<Attempt>::value;
+
+  static bool needs_extras(const policy& p) noexcept
+  {
+    return always_extras || schedule_options::needed_by(p);
+  }
+
+  // The operation and its extras are allocated as blocks of the largest
+  // alignment among their parts.
+  static constexpr std::size_t block_size =
+      std::max({alignof(void*), alignof(Handler), alignof(Attempt), alignof(TimerHolder),
+                alignof(time_point), alignof(value_type), alignof(schedule_options)});
+
+  struct alignas(block_size) block
+  {
+    unsigned char bytes[block_size];
+  };
+
+  static std::size_t blocks(bool with_extras) noexcept
+  {
+    return (sizeof(backoff_op) + (with_extras ? sizeof(extras_type) : 0) + block_size - 1) /
+           block_size;
+  }
+
+  extras_type* extras() noexcept
+  {
+    return std::launder(reinterpret_cast<extras_type*>(reinterpret_cast<unsigned char*>(this) +
+                                                       sizeof(backoff_op)));
+  }
+
+  const extras_type* extras() const noexcept { return const_cast<backoff_op*>(this)->extras(); }
+
+  schedule_options* options() noexcept { return has_extras_ ? &extras()->schedule : nullptr; }
+
+  // Time since initiation; only counted when something needs it (extras).
+  schedule::duration elapsed(time_point now) const noexcept
+  {
+    if (!has_extras_)
+      return schedule::duration::zero();
+    return elapsed_between(extras()->start, now);
+  }
 
   using storage_allocator = typename std::allocator_traits<
-      typename op_allocator<handler_allocator_type>::type>::template rebind_alloc<backoff_op>;
+      typename op_allocator<handler_allocator_type>::type>::template rebind_alloc<block>;
 
   struct cancellation_handler
   {
@@ -426,18 +609,27 @@ private:
 
   template <class TimerArg>
   backoff_op(Handler&& handler, TimerArg&& timer, const policy& p,
-             Attempt&& attempt, outcome* report)
-    : handler_(std::move(handler)),
-      timer_(std::forward<TimerArg>(timer)),
-      io_work_(timer_.get().get_executor()),
-      attempt_(std::move(attempt)),
-      schedule_(p.deadline ? schedule::with_deadline(p, std::chrono::steady_clock::now())
-                           : schedule(p)),
-      attempt_timeout_(p.attempt_timeout),
+             Attempt&& attempt, Report report, bool with_extras)
+    : timer_(std::forward<TimerArg>(timer)),
+      schedule_(p),
+      phase_(phase::starting),
+      slot_connected_(false),
+      cancelled_(false),
+      has_extras_(with_extras),
       report_(report),
-      early_error_(validate(p)),
-      wake_(p)
+      async_(timer_.get().get_executor(), p),
+      wake_(p),
+      handler_(std::move(handler)),
+      attempt_(std::move(attempt))
   {
+    if (with_extras)
+    {
+      extras_type* x = ::new (static_cast<void*>(extras())) extras_type{schedule_options(p), {}};
+      if (p.deadline)
+        x->schedule.limit_to(*p.deadline, std::chrono::steady_clock::now());
+    }
+    if (const boost::system::error_code ec = validate(p))
+      early_ = static_cast<unsigned char>(ec.value()); // one of error's invalid_*
   }
 
   static storage_allocator storage_allocator_for(const Handler& handler) noexcept
@@ -448,32 +640,52 @@ private:
 
   static void destroy(backoff_op* op, storage_allocator& alloc) noexcept
   {
+    assert(!op->memory_in_use_ && "Asio frees a handler's memory before destroying it");
+    const std::size_t n = blocks(op->has_extras_);
     op->~backoff_op();
-    std::allocator_traits<storage_allocator>::deallocate(alloc, op, 1);
+    std::allocator_traits<storage_allocator>::deallocate(
+        alloc, std::launder(reinterpret_cast<block*>(op)), n);
+  }
+
+  // Why the operation ended before its first attempt: `early_` is one of
+  // error's invalid_* values (a rejected policy), or early_timed_out.
+  static constexpr unsigned char early_timed_out = 0xff;
+
+  boost::system::error_code early_error() const noexcept
+  {
+    if (early_ == early_timed_out)
+      return boost::asio::error::timed_out;
+    return static_cast<error>(early_);
+  }
+
+  outcome::reason_type early_reason() const noexcept
+  {
+    return early_ == early_timed_out ? outcome::reason_type::timed_out
+                                     : outcome::reason_type::invalid_policy;
   }
 
   // Forwards a cancellation to the attempt in flight. An attempt that
-  // completes inside emit() only records its result (reentered_).
+  // completes inside emit() only records its result (reentered).
   void cancel_attempt(boost::asio::cancellation_type_t type)
   {
     if constexpr (traits::is_async)
     {
-      const bool outer = std::exchange(reentered_, true);
-      attempt_signal_.emit(type);
-      reentered_ = outer;
+      const bool outer = std::exchange(async_.reentered, true);
+      async_.signal.emit(type);
+      async_.reentered = outer;
     }
   }
 
   void cancel_watchdog()
   {
-    cancelling_watchdog_ = true;
+    async_.cancelling_watchdog = true;
     timer().cancel();
   }
 
   // Runs f; if it throws, disconnects the user's cancellation slot while
   // the operation is still alive (self keeps it), and lets the exception go.
   template <class F>
-  void disconnect_on_throw(const op_ref<backoff_op>& self, F&& f)
+  BOOST_FORCEINLINE void disconnect_on_throw(const op_ref<backoff_op>& self, F&& f)
   {
     if (!slot_connected_ && !wake_connected())
       return f(); // nothing to disconnect: no extra reference on the hot path
@@ -496,9 +708,11 @@ private:
     return const_cast<TimerHolder&>(timer_).get().get_executor();
   }
 
-  void initiate(op_ref<backoff_op> self)
+  void initiate(op_ref<backoff_op>&& self)
   {
-    start_time_ = clock_type::now();
+    const time_point now = clock_type::now();
+    if (has_extras_)
+      extras()->start = now;
     auto slot = boost::asio::get_associated_cancellation_slot(handler_);
     slot_connected_ = slot.is_connected();
     if (slot_connected_)
@@ -510,20 +724,17 @@ private:
       if (wake_.connected)
         wake_.slot.template emplace<wake_handler>(wake_handler{this});
     }
-    if (!early_error_)
+    if (!early_)
     {
-      const schedule::step first = schedule_.next(schedule::duration::zero());
+      const schedule::step first =
+          schedule_.decide(schedule::duration::zero(), std::nullopt, true, options());
       if (first.kind != schedule::step_kind::wait)
-      {
-        // stop_before_deadline, and the first wait already passes it
-        early_error_ = boost::asio::error::timed_out;
-        early_reason_ = outcome::reason_type::timed_out;
-      }
+        early_ = early_timed_out; // stop_before_deadline: the first wait passes it
       else if (first.delay > schedule::duration::zero())
       {
         if constexpr (wakeable)
           wake_.normal_delay = first.delay;
-        return wait(std::move(self), start_time_, first.delay);
+        return wait(std::move(self), now, first.delay);
       }
     }
     // An early end and an immediate first attempt are both posted: neither
@@ -533,7 +744,7 @@ private:
   }
 
   template <class Event>
-  void post(op_ref<backoff_op> self, Event)
+  void post(op_ref<backoff_op>&& self, Event)
   {
     auto ex = timer_executor();
     disconnect_on_throw(self, [&] {
@@ -541,7 +752,7 @@ private:
     });
   }
 
-  void wait(op_ref<backoff_op> self, time_point now, schedule::duration delay)
+  void wait(op_ref<backoff_op>&& self, time_point now, schedule::duration delay)
   {
     phase_ = phase::waiting;
     timer().expires_at(saturating_add(now, delay));
@@ -550,51 +761,56 @@ private:
     });
   }
 
-  void run_attempt(op_ref<backoff_op> self)
+  void run_attempt(op_ref<backoff_op>&& self)
   {
-    phase_ = phase::attempting; // a wake from here on is for the next wait
     if constexpr (has_before_attempt<Attempt>::value)
     {
-      if constexpr (traits::is_async)
-        attempt_done_ = false; // a cancellation emitted in the check finds no attempt
+      phase_ = phase::checking; // a wake from here on is for the next wait
       boost::system::error_code stop;
       disconnect_on_throw(self, [&] { stop = attempt_.before_attempt(); });
       if (stop)
       {
-        last_error_ = stop;
+        report_.set_last_error(stop);
         return complete(std::move(self), stop, outcome::reason_type::permanent_error);
       }
       if (cancelled_) // emitted from inside the check
         return complete_cancelled(std::move(self));
     }
-    ++attempts_run_;
+    phase_ = phase::attempting; // a wake from here on is for the next wait
     if (schedule_.counts_from_attempt_start())
-      schedule_.attempt_started(elapsed_between(start_time_, clock_type::now()));
+      options()->attempt_started = elapsed(clock_type::now());
     if constexpr (traits::is_async)
     {
-      attempt_done_ = false;
-      watchdog_fired_ = false;
-      cancelling_watchdog_ = false;
-      pending_ = 1;
-      reentered_ = true;
+      async_.done = false;
+      async_.watchdog_fired = false;
+      async_.cancelling_watchdog = false;
+      async_.pending = 1;
+      async_.reentered = true;
       disconnect_on_throw(self, [&] {
         attempt_()(op_handler<backoff_op, attempted>(self.share()));
         // A cancellation emitted while the attempt was being made found no
         // handler in the slot yet: deliver it now.
-        if (cancelled_ && !attempt_done_)
-          cancel_attempt(cancellation_type_);
+        if (cancelled_ && !async_.done)
+          cancel_attempt(async_.cancellation_type);
       });
-      reentered_ = false;
-      if (attempt_done_) // completed inside the launch
+      async_.reentered = false;
+      if (async_.done) // completed inside the launch
         return finish_async_attempt(std::move(self));
       if (std::optional<time_point> limit = attempt_limit())
       {
-        ++pending_;
+        ++async_.pending;
         timer().expires_at(*limit);
         disconnect_on_throw(self, [&] {
           timer().async_wait(op_handler<backoff_op, watchdog_expired>(std::move(self)));
         });
       }
+    }
+    else if constexpr (std::is_same<decltype(std::declval<Attempt&>()()),
+                                    boost::system::error_code>::value)
+    {
+      boost::system::error_code ec;
+      disconnect_on_throw(self, [&] { ec = attempt_(); });
+      finish_attempt(std::move(self), ec, ec && is_permanent(attempt_, ec), std::nullopt);
     }
     else
     {
@@ -614,30 +830,30 @@ private:
   {
     std::optional<time_point> limit;
     const time_point now = clock_type::now();
-    if (attempt_timeout_)
-      limit = saturating_add(now, *attempt_timeout_);
-    if (const std::optional<schedule::duration> timeout = schedule_.timeout())
+    if (async_.attempt_timeout)
+      limit = saturating_add(now, *async_.attempt_timeout);
+    if (has_extras_ && extras()->schedule.timeout != schedule::duration::max())
     {
-      const time_point deadline = saturating_add(start_time_, *timeout);
+      const time_point deadline = saturating_add(extras()->start, extras()->schedule.timeout);
       if (deadline > now && (!limit || deadline < *limit))
         limit = deadline;
     }
     return limit;
   }
 
-  void finish_async_attempt(op_ref<backoff_op> self)
+  void finish_async_attempt(op_ref<backoff_op>&& self)
   {
-    boost::system::error_code ec = attempt_error_;
-    if (ec && watchdog_fired_)
+    boost::system::error_code ec = async_.error;
+    if (ec && async_.watchdog_fired)
       ec = boost::asio::error::timed_out;
-    finish_attempt(std::move(self), ec, ec && !watchdog_fired_ && is_permanent(attempt_, ec),
-                   std::nullopt);
+    finish_attempt(std::move(self), ec,
+                   ec && !async_.watchdog_fired && is_permanent(attempt_, ec), std::nullopt);
   }
 
-  void finish_attempt(op_ref<backoff_op> self, boost::system::error_code ec, bool permanent,
-                      std::optional<std::chrono::nanoseconds> hint)
+  void finish_attempt(op_ref<backoff_op>&& self, const boost::system::error_code& ec,
+                      bool permanent, std::optional<std::chrono::nanoseconds> hint)
   {
-    last_error_ = ec;
+    report_.set_last_error(ec);
     if (!ec)
       return complete(std::move(self), ec, outcome::reason_type::succeeded);
     if (cancelled_)
@@ -647,9 +863,10 @@ private:
     if constexpr (has_retry_after<Attempt>::value)
       if (!hint)
         disconnect_on_throw(self, [&] { hint = attempt_.retry_after(ec); });
+    const std::size_t attempt = attempts_run();
     const time_point now = clock_type::now();
-    const schedule::duration elapsed = elapsed_between(start_time_, now);
-    const schedule::step next = next_step(elapsed, hint);
+    const schedule::duration spent = elapsed(now);
+    const schedule::step next = next_step(spent, hint);
     switch (next.kind)
     {
     case schedule::step_kind::timed_out:
@@ -663,34 +880,43 @@ private:
     }
     if constexpr (has_on_retry<Attempt>::value)
       disconnect_on_throw(self, [&] {
-        attempt_.on_retry(retry_info{attempts_run_, ec, next.delay, elapsed});
+        attempt_.on_retry(retry_info{attempt, ec, next.delay, spent});
       });
     wait(std::move(self), now, next.delay);
   }
 
   // The schedule's next step; after a wake, the fast lane's (a server's
   // hint still wins).
-  schedule::step next_step(schedule::duration elapsed,
+  schedule::step next_step(schedule::duration spent,
                            const std::optional<std::chrono::nanoseconds>& hint)
   {
     if (hint)
     {
       if constexpr (wakeable) // the server's word ends the fast lane
         wake_.pending = false, wake_.fast_next = schedule::duration::zero();
-      return schedule_.next(elapsed, *hint);
+      return schedule_.decide(spent, std::max(*hint, schedule::duration::zero()), true,
+                              options());
     }
     if constexpr (wakeable)
     {
       if (std::optional<schedule::duration> fast = wake_.fast_lane_delay())
-        return schedule_.next_soon(elapsed, *fast);
-      const schedule::step next = schedule_.next(elapsed);
+        return schedule_.decide(spent, std::max(*fast, schedule::duration::zero()), false, options());
+      const schedule::step next = schedule_.decide(spent, std::nullopt, true, options());
       wake_.normal_delay = next.delay;
       return next;
     }
-    return schedule_.next(elapsed);
+    return schedule_.decide(spent, std::nullopt, true, options());
   }
 
-  void complete_cancelled(op_ref<backoff_op> self)
+  // The schedule counts the attempts it granted; the last one has not run
+  // yet while the operation waits for it or checks before it.
+  std::size_t attempts_run() const noexcept
+  {
+    const std::size_t granted = schedule_.attempts();
+    return phase_ == phase::attempting || granted == 0 ? granted : granted - 1;
+  }
+
+  void complete_cancelled(op_ref<backoff_op>&& self)
   {
     complete(std::move(self), boost::asio::error::operation_aborted,
              outcome::reason_type::cancelled);
@@ -698,27 +924,33 @@ private:
 
   // Frees the operation before the upcall, so that the handler can start
   // another one in the same memory.
-  void complete(op_ref<backoff_op> self, boost::system::error_code ec,
+  void complete(op_ref<backoff_op>&& self, boost::system::error_code ec,
                 outcome::reason_type reason)
   {
     assert(refs_ == 1 && "no other handler of the operation is pending");
-    phase_ = phase::done;
-    if (report_)
+    if constexpr (!std::is_same<Report, no_report>::value)
     {
-      report_->reason = reason;
-      report_->attempts = attempts_run_;
-      report_->elapsed = elapsed_between(start_time_, clock_type::now());
-      report_->last_error = last_error_;
+      outcome& report = *report_.get();
+      report.reason = reason;
+      report.attempts = attempts_run();
+      report.elapsed = elapsed(clock_type::now());
+      report.last_error = report_.last_error;
     }
+    phase_ = phase::done;
     disconnect_slot();
     storage_allocator alloc(storage_allocator_for(handler_));
     Handler handler(std::move(handler_));
-    value_type value(std::move(value_));
-    destroy(self.release(), alloc);
     if constexpr (std::is_same<value_type, no_value>::value)
+    {
+      destroy(self.release(), alloc);
       std::move(handler)(ec);
+    }
     else
+    {
+      value_type value(std::move(async_.value));
+      destroy(self.release(), alloc);
       std::move(handler)(ec, std::move(value));
+    }
   }
 
   void disconnect_slot() noexcept
@@ -737,37 +969,30 @@ private:
     return false;
   }
 
-  Handler handler_;
+  // Ordered so that the small members share the schedule's last word; the
+  // parts a policy or a handler does not need take no room.
   TimerHolder timer_;
-  // The handler's executor is kept busy by whichever Asio operation is
-  // pending; the timer's may not be (an attempt on another io_context).
-  boost::asio::executor_work_guard<typename timer_type::executor_type> io_work_;
-  Attempt attempt_;
-  schedule schedule_;
-  std::optional<schedule::duration> attempt_timeout_;
-  time_point start_time_{};
-  outcome* report_;
-  // Set before the first attempt: the policy was rejected, or the deadline
-  // leaves no room for an attempt.
-  boost::system::error_code early_error_;
-  outcome::reason_type early_reason_ = outcome::reason_type::invalid_policy;
-  boost::system::error_code last_error_;
-  boost::system::error_code attempt_error_;
-  value_type value_{};
-  std::conditional_t<traits::is_async, boost::asio::cancellation_signal, no_value>
-      attempt_signal_;
-  std::conditional_t<wakeable, wake_state, no_wake_state> wake_;
-  std::size_t attempts_run_ = 0;
-  unsigned refs_ = 0;
-  unsigned pending_ = 0; // handlers pending while attempting: attempt, watchdog
-  phase phase_ = phase::starting;
-  boost::asio::cancellation_type_t cancellation_type_ = boost::asio::cancellation_type::none;
-  bool slot_connected_ = false; // the user's cancellation slot has our handler
-  bool cancelled_ = false;
-  bool cancelling_watchdog_ = false; // the watchdog's abort is ours, not the owner's
-  bool attempt_done_ = false;
-  bool watchdog_fired_ = false;
-  bool reentered_ = false;
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS schedule_state schedule_; // its tail padding is reused
+  unsigned char refs_ = 0;   // a few at most: see op_ref
+  unsigned char early_ = 0;  // see early_error()
+  // Not a bit-field: Asio frees handler memory outside the handler's strand,
+  // so this flag must be a memory location of its own.
+  bool memory_in_use_ = false;
+  phase phase_ : 3;
+  bool slot_connected_ : 1; // the user's cancellation slot has our handler
+  bool cancelled_ : 1;
+  bool has_extras_ : 1;     // extras_type follows the operation
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS report_state<Report> report_;
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS std::conditional_t<
+      traits::is_async, async_attempt_state<typename timer_type::executor_type, value_type>,
+      no_async_state>
+      async_;
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS std::conditional_t<wakeable, wake_state, no_wake_state> wake_;
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS std::conditional_t<memory_room == 0, no_handler_memory,
+                                                       handler_memory<memory_room>>
+      memory_;
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS Handler handler_;
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS Attempt attempt_;
 };
 
 } // namespace detail

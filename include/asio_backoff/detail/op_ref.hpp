@@ -9,6 +9,7 @@
 
 #include <boost/config.hpp>
 
+#include <cassert>
 #include <utility>
 
 namespace asio_backoff {
@@ -24,7 +25,13 @@ template <class Op>
 class op_ref
 {
 public:
-  explicit op_ref(Op* op) noexcept : op_(op) { ++op_->refs_; }
+  // An operation has a handful of references at most (its pending
+  // handlers, and one or two on the stack), so the count is one byte.
+  explicit op_ref(Op* op) noexcept : op_(op)
+  {
+    assert(op_->refs_ < 255);
+    ++op_->refs_;
+  }
 
   op_ref(op_ref&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
   op_ref& operator=(op_ref&&) = delete;

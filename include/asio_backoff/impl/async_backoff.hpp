@@ -26,12 +26,12 @@ public:
   using executor_type = typename Timer::executor_type;
   executor_type get_executor() const noexcept { return timer_->get_executor(); }
 
-  template <class Handler, class Attempt>
+  template <class Handler, class Attempt, class Report>
   void operator()(Handler&& handler, const policy& p, Attempt&& attempt,
-                  outcome* report) const
+                  Report report) const
   {
     std::decay_t<Handler> h(std::forward<Handler>(handler));
-    backoff_op<borrowed_timer<Timer>, std::decay_t<Attempt>, std::decay_t<Handler>>::start(
+    backoff_op<borrowed_timer<Timer>, std::decay_t<Attempt>, std::decay_t<Handler>, Report>::start(
         std::move(h), *timer_, p, std::decay_t<Attempt>(std::forward<Attempt>(attempt)), report);
   }
 
@@ -48,14 +48,14 @@ public:
   using executor_type = Executor;
   executor_type get_executor() const noexcept { return ex_; }
 
-  template <class Handler, class Attempt>
+  template <class Handler, class Attempt, class Report>
   void operator()(Handler&& handler, const policy& p, Attempt&& attempt,
-                  outcome* report) const
+                  Report report) const
   {
     using timer = boost::asio::basic_waitable_timer<
         std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
     std::decay_t<Handler> h(std::forward<Handler>(handler));
-    backoff_op<owned_timer<timer>, std::decay_t<Attempt>, std::decay_t<Handler>>::start(
+    backoff_op<owned_timer<timer>, std::decay_t<Attempt>, std::decay_t<Handler>, Report>::start(
         std::move(h), ex_, p, std::decay_t<Attempt>(std::forward<Attempt>(attempt)), report);
   }
 
@@ -83,7 +83,7 @@ auto async_backoff(boost::asio::basic_waitable_timer<Clock, WaitTraits, Executor
   using timer_type = boost::asio::basic_waitable_timer<Clock, WaitTraits, Executor>;
   return boost::asio::async_initiate<CompletionToken, backoff_signature_t<Attempt>>(
       detail::initiate_backoff_on_timer<timer_type>(timer), token, p, std::move(attempt),
-      static_cast<outcome*>(nullptr));
+      detail::no_report());
 }
 
 template <class Clock, class WaitTraits, class Executor, class Attempt, class CompletionToken>
@@ -106,7 +106,7 @@ auto async_backoff(ExecutorOrContext&& ex, const policy& p, Attempt attempt,
   using executor = detail::executor_of_t<ExecutorOrContext>;
   return boost::asio::async_initiate<CompletionToken, backoff_signature_t<Attempt>>(
       detail::initiate_backoff_on_executor<executor>(detail::get_executor_of(ex)), token, p,
-      std::move(attempt), static_cast<outcome*>(nullptr));
+      std::move(attempt), detail::no_report());
 }
 
 template <class ExecutorOrContext, class Attempt, class CompletionToken,

@@ -42,24 +42,11 @@ using test_support::refused;
 namespace {
 
 // A synchronous attempt that fails `failures` times, noting when it ran.
-struct flaky
-{
-  std::vector<manual_clock::time_point>* times;
-  int failures;
-
-  error_code operator()()
-  {
-    times->push_back(manual_clock::now());
-    return static_cast<int>(times->size()) <= failures ? refused() : error_code();
-  }
-};
+using flaky = test_support::noted_attempt;
 
 std::vector<manual_clock::time_point> ms_points(std::initializer_list<long> values)
 {
-  std::vector<manual_clock::time_point> out;
-  for (long v : values)
-    out.push_back(at(std::chrono::milliseconds(v)));
-  return out;
+  return test_support::points<std::chrono::milliseconds>(values);
 }
 
 policy seed_policy()

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <map>
 #include <ostream>
+#include <initializer_list>
 #include <vector>
 #include <cstddef>
 #include <memory>
@@ -79,6 +80,31 @@ inline manual_clock::time_point at(manual_clock::duration d)
 inline boost::system::error_code refused()
 {
   return make_error_code(boost::system::errc::connection_refused);
+}
+
+using time_points = std::vector<manual_clock::time_point>;
+
+// A synchronous attempt that fails `failures` times, noting when it ran.
+struct noted_attempt
+{
+  time_points* times;
+  int failures = 1 << 30;
+
+  boost::system::error_code operator()()
+  {
+    times->push_back(manual_clock::now());
+    return static_cast<int>(times->size()) <= failures ? refused() : boost::system::error_code();
+  }
+};
+
+// Virtual times, in Unit after zero.
+template <class Unit>
+time_points points(std::initializer_list<long> values)
+{
+  time_points out;
+  for (long v : values)
+    out.push_back(at(Unit(v)));
+  return out;
 }
 
 // Counts what goes through an allocator.

@@ -31,27 +31,12 @@ using test_support::refused;
 
 namespace {
 
-using times_type = std::vector<manual_clock::time_point>;
-
-// Fails `failures` times, noting when it ran.
-struct noted_attempt
-{
-  times_type* times;
-  int failures = 1 << 30;
-
-  error_code operator()()
-  {
-    times->push_back(manual_clock::now());
-    return static_cast<int>(times->size()) <= failures ? refused() : error_code();
-  }
-};
+using times_type = test_support::time_points;
+using test_support::noted_attempt;
 
 times_type us_points(std::initializer_list<long> values)
 {
-  times_type out;
-  for (long v : values)
-    out.push_back(at(std::chrono::microseconds(v)));
-  return out;
+  return test_support::points<std::chrono::microseconds>(values);
 }
 
 policy doubling_from_1ms()

@@ -756,6 +756,38 @@ BOOST_AUTO_TEST_CASE(destroying_the_io_context_before_it_ran_destroys_posted_ope
   }
 }
 
+BOOST_AUTO_TEST_CASE(destroying_contexts_with_operations_queued_on_strands)
+{
+  // A strand queues its own function, allocated with the operation's handler
+  // allocator, and frees it after the operation is gone (ASan checks that
+  // nothing reaches into the freed operation).
+  std::vector<test_support::handler_probe> probes(2);
+  {
+    asio::io_context ctx;
+    policy now;
+    now.immediate_first_attempt = true;
+    asio_backoff::async_backoff(asio::make_strand(ctx), now, [] { return refused(); },
+                                test_support::probing_handler(probes[0]));
+  }
+  {
+    asio::io_context timers;
+    manual_timer timer(timers);
+    {
+      asio::io_context handlers;
+      asio_backoff::async_backoff(
+          timer, policy{}, [] { return refused(); },
+          asio::bind_executor(asio::make_strand(handlers), test_support::probing_handler(probes[1])));
+      manual_clock::advance(1ms);
+      BOOST_TEST(timers.run_one() == 1u); // the wait ends; its step is queued on the strand
+    }
+  }
+  for (const auto& probe : probes)
+  {
+    BOOST_TEST(probe.invoked == 0);
+    BOOST_TEST(probe.destroyed_unrun == 1);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(the_operation_stores_options_only_when_its_policy_needs_them)
 {
   // The handler's allocator sees the operation's one allocation: larger when
@@ -804,40 +836,64 @@ BOOST_AUTO_TEST_CASE(the_operation_stores_options_only_when_its_policy_needs_the
 
 BOOST_AUTO_TEST_CASE(handler_memory_holds_one_operation_at_a_time)
 {
-  struct owner
-  {
-    asio_backoff::detail::handler_memory<64> memory;
-    bool in_use = false;
-    void* try_allocate_handler_memory(std::size_t size, std::size_t align) noexcept
-    {
-      return memory.try_take(in_use, size, align);
-    }
-    bool release_handler_memory(void* p) noexcept { return memory.give_back(in_use, p); }
-  } o;
+  asio_backoff::detail::handler_memory<64> memory;
+  bool in_use = false;
   struct alignas(32) over_aligned
   {
     char c;
   };
-  using alloc = asio_backoff::detail::handler_memory_allocator<std::uint64_t, owner>;
-  alloc a(o);
+  using alloc = asio_backoff::detail::handler_memory_allocator<std::uint64_t, 64>;
+  alloc a(memory, in_use);
   std::uint64_t* first = a.allocate(8); // 64 bytes: the room
-  BOOST_TEST(static_cast<void*>(first) == static_cast<void*>(o.memory.bytes));
+  BOOST_TEST(static_cast<void*>(first) == static_cast<void*>(memory.bytes));
+  BOOST_TEST(in_use);
   std::uint64_t* second = a.allocate(1); // the room is taken
-  BOOST_TEST(static_cast<void*>(second) != static_cast<void*>(o.memory.bytes));
+  BOOST_TEST(static_cast<void*>(second) != static_cast<void*>(memory.bytes));
   a.deallocate(second, 1);
-  BOOST_TEST(o.in_use);
+  BOOST_TEST(in_use);
   a.deallocate(first, 8);
-  BOOST_TEST(!o.in_use);
+  BOOST_TEST(!in_use);
   std::uint64_t* large = a.allocate(9); // does not fit
-  BOOST_TEST(static_cast<void*>(large) != static_cast<void*>(o.memory.bytes));
-  BOOST_TEST(!o.in_use);
+  BOOST_TEST(static_cast<void*>(large) != static_cast<void*>(memory.bytes));
+  BOOST_TEST(!in_use);
   a.deallocate(large, 9);
-  asio_backoff::detail::handler_memory_allocator<over_aligned, owner> b(a);
+  asio_backoff::detail::handler_memory_allocator<over_aligned, 64> b(a);
   over_aligned* aligned = b.allocate(1); // needs more alignment than the room has
   BOOST_TEST(reinterpret_cast<std::uintptr_t>(aligned) % 32 == 0u);
-  BOOST_TEST(!o.in_use);
+  BOOST_TEST(!in_use);
   b.deallocate(aligned, 1);
   BOOST_TEST((a == alloc(b)));
+}
+
+BOOST_AUTO_TEST_CASE(the_timers_context_keeps_running_while_the_handler_runs_elsewhere)
+{
+  // The timer on one io_context, the handler on another's executor: between
+  // waits, the operation's steps run on the second, and the first must not
+  // run out of work meanwhile.
+  asio::io_context timers, handlers;
+  auto handler_work = asio::make_work_guard(handlers);
+  std::atomic<bool> timers_returned{false};
+  int attempts = 0;
+  std::optional<error_code> result;
+  bool timers_ran_at_completion = false;
+  policy p;
+  p.initial = 1ms;
+  asio_backoff::async_backoff(timers, p, [&] { return ++attempts < 3 ? refused() : error_code(); },
+                              asio::bind_executor(handlers.get_executor(), [&](error_code ec) {
+                                result = ec;
+                                timers_ran_at_completion = !timers_returned;
+                                handler_work.reset();
+                              }));
+  std::thread timer_thread([&] {
+    timers.run_for(std::chrono::seconds(10));
+    timers_returned = true;
+  });
+  handlers.run_for(std::chrono::seconds(10));
+  timer_thread.join();
+  BOOST_REQUIRE(result.has_value());
+  BOOST_TEST(!result->failed());
+  BOOST_TEST(attempts == 3);
+  BOOST_TEST(timers_ran_at_completion);
 }
 
 // Asio's wait operation for the operation's own handler fits the room the

@@ -234,6 +234,40 @@ BOOST_AUTO_TEST_CASE(attempts_counts_grants)
   BOOST_TEST(s.attempts() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(without_a_deadline_no_time_is_too_late_or_too_early)
+{
+  // No deadline: a clock that went back (negative elapsed time) or a huge
+  // hint changes nothing, even when stopping before the deadline.
+  policy p;
+  p.max_attempts = 10;
+  schedule s(p);
+  s.next(0ns);
+  const schedule::step back = s.next(-1ns);
+  BOOST_TEST((back.kind == schedule::step_kind::wait));
+  BOOST_TEST(back.delay.count() == ns(2ms).count());
+  p.deadline_mode = asio_backoff::deadline_mode::stop_before_deadline;
+  schedule t(p);
+  t.next(0ns);
+  const schedule::step hinted = t.next(1s, ns::max());
+  BOOST_TEST((hinted.kind == schedule::step_kind::wait));
+  BOOST_TEST(hinted.delay.count() == ns::max().count());
+  BOOST_TEST(!t.timeout().has_value());
+  policy forever;
+  forever.timeout = ns::max(); // a deadline all the same
+  BOOST_TEST(schedule(forever).timeout().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_clock_that_went_back_saturates_the_time_left)
+{
+  policy p;
+  p.timeout = ns::max() - ns(1);
+  p.initial = 1h;
+  schedule s(p);
+  const schedule::step first = s.next(-1h);
+  BOOST_TEST((first.kind == schedule::step_kind::wait));
+  BOOST_TEST(first.delay.count() == ns(1h).count());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(schedule_options)

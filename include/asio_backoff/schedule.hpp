@@ -46,7 +46,7 @@ struct schedule_options
   using duration = std::chrono::nanoseconds;
 
   explicit schedule_options(const policy& p) noexcept
-    : timeout(p.timeout ? *p.timeout : duration::max()),
+    : timeout(p.timeout ? *p.timeout : no_deadline),
       max_attempts(p.max_attempts ? *p.max_attempts : std::numeric_limits<std::size_t>::max()),
       jitter_factor(p.jitter_factor),
       random(!draws_random(p) ? 0 : (p.jitter_seed ? *p.jitter_seed : fresh_seed()))
@@ -76,11 +76,15 @@ struct schedule_options
     const duration left = until <= from ? duration::zero()
         : from < 0 && until > duration::max().count() + from ? duration::max()
         : duration(until - from);
-    if (left < timeout)
+    if (!has_deadline() || left < timeout)
       timeout = left;
   }
 
-  duration timeout;          // duration::max(): no deadline
+  // A validated timeout is never negative: a negative one means none.
+  static constexpr duration no_deadline = duration::min();
+  bool has_deadline() const noexcept { return timeout >= duration::zero(); }
+
+  duration timeout;
   std::size_t max_attempts;  // max(): unlimited
   duration attempt_started = duration::zero();
   double jitter_factor;      // jitter::proportional
@@ -122,9 +126,10 @@ public:
   BOOST_FORCEINLINE step decide(duration elapsed, std::optional<duration> hint, bool grow,
                                 schedule_options* o) noexcept
   {
+    const bool deadline = o && o->has_deadline();
     if (attempts_ > 0 && o)
     {
-      if (elapsed >= o->timeout)
+      if (deadline && elapsed >= o->timeout)
         return {step_kind::timed_out, duration::zero()};
       if (attempts_ >= o->max_attempts)
         return {step_kind::attempts_exhausted, duration::zero()};
@@ -139,7 +144,7 @@ public:
       const duration spent = elapsed - std::min(o->attempt_started, elapsed);
       delay = delay > spent ? delay - spent : duration::zero();
     }
-    if (o && delay > remaining(*o, elapsed))
+    if (deadline && delay > remaining(*o, elapsed))
     {
       if (stop_before_deadline_)
         return {step_kind::timed_out, duration::zero()};
@@ -198,7 +203,11 @@ private:
 
   static duration remaining(const schedule_options& o, duration elapsed) noexcept
   {
-    return elapsed >= o.timeout ? duration::zero() : o.timeout - elapsed;
+    if (elapsed >= o.timeout)
+      return duration::zero();
+    if (elapsed < duration::zero() && o.timeout > duration::max() + elapsed)
+      return duration::max(); // a clock that went back: saturate
+    return o.timeout - elapsed;
   }
 
   // Kept small: an operation holds one, and many operations may be pending.
@@ -315,7 +324,7 @@ public:
   /// The deadline, as time after the start, if there is one.
   std::optional<duration> timeout() const noexcept
   {
-    if (options_.timeout == duration::max())
+    if (!options_.has_deadline())
       return std::nullopt;
     return options_.timeout;
   }

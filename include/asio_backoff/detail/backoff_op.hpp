@@ -279,14 +279,11 @@ struct report_state<outcome*>
 template <class Executor, class Value>
 struct async_attempt_state
 {
-  async_attempt_state(const Executor& ex, const policy& p) noexcept
-    : io_work(ex), attempt_timeout(p.attempt_timeout)
+  async_attempt_state(const Executor&, const policy& p) noexcept
+    : attempt_timeout(p.attempt_timeout)
   {
   }
 
-  // The handler's executor is kept busy by whichever Asio operation is
-  // pending; the timer's may not be (an attempt on another io_context).
-  boost::asio::executor_work_guard<Executor> io_work;
   std::optional<schedule::duration> attempt_timeout;
   boost::system::error_code error;
   Value value{};
@@ -297,6 +294,17 @@ struct async_attempt_state
   bool done = false;
   bool watchdog_fired = false;
   bool reentered = false;
+};
+
+// The timer's executor has work while a wait is pending; between waits it
+// needs a guard when the operation's steps may run elsewhere: on the
+// handler's own executor, or in an attempt on another io_context.
+struct no_work_guard
+{
+  template <class Executor>
+  explicit no_work_guard(const Executor&) noexcept
+  {
+  }
 };
 
 struct no_async_state
@@ -336,7 +344,6 @@ public:
   using handler_allocator_type = boost::asio::associated_allocator_t<Handler>;
   using handler_type = Handler;
 
-  using memory_allocator_type = handler_memory_allocator<void, backoff_op>;
 
   // The room for the operation's own waits and posts (0: the handler's
   // allocator is used instead).
@@ -382,14 +389,13 @@ public:
     return boost::asio::get_associated_allocator(handler_);
   }
 
-  memory_allocator_type memory_allocator() noexcept { return memory_allocator_type(*this); }
+  using memory_allocator_type = handler_memory_allocator<void, memory_room ? memory_room : 1>;
 
-  void* try_allocate_handler_memory(std::size_t size, std::size_t align) noexcept
+  memory_allocator_type memory_allocator() noexcept
   {
-    return memory_.try_take(memory_in_use_, size, align);
+    return memory_allocator_type(memory_, memory_in_use_);
   }
 
-  bool release_handler_memory(void* p) noexcept { return memory_.give_back(memory_in_use_, p); }
 
   boost::asio::cancellation_slot attempt_slot() noexcept
   {
@@ -553,10 +559,11 @@ private:
            block_size;
   }
 
+  void* extras_storage() noexcept { return reinterpret_cast<unsigned char*>(this) + sizeof(backoff_op); }
+
   extras_type* extras() noexcept
   {
-    return std::launder(reinterpret_cast<extras_type*>(reinterpret_cast<unsigned char*>(this) +
-                                                       sizeof(backoff_op)));
+    return std::launder(static_cast<extras_type*>(extras_storage()));
   }
 
   const extras_type* extras() const noexcept { return const_cast<backoff_op*>(this)->extras(); }
@@ -616,6 +623,7 @@ private:
       slot_connected_(false),
       cancelled_(false),
       has_extras_(with_extras),
+      io_work_(timer_.get().get_executor()),
       report_(report),
       async_(timer_.get().get_executor(), p),
       wake_(p),
@@ -624,7 +632,7 @@ private:
   {
     if (with_extras)
     {
-      extras_type* x = ::new (static_cast<void*>(extras())) extras_type{schedule_options(p), {}};
+      extras_type* x = ::new (extras_storage()) extras_type{schedule_options(p), {}};
       if (p.deadline)
         x->schedule.limit_to(*p.deadline, std::chrono::steady_clock::now());
     }
@@ -644,7 +652,7 @@ private:
     const std::size_t n = blocks(op->has_extras_);
     op->~backoff_op();
     std::allocator_traits<storage_allocator>::deallocate(
-        alloc, std::launder(reinterpret_cast<block*>(op)), n);
+        alloc, static_cast<block*>(static_cast<void*>(op)), n);
   }
 
   // Why the operation ended before its first attempt: `early_` is one of
@@ -743,11 +751,34 @@ private:
     post(std::move(self), started{});
   }
 
+  // Runs one of Asio's initiations, which takes a handler holding `self`,
+  // with a count of the operation's own meanwhile: if the initiation throws,
+  // Asio destroys the handler it took and then frees its memory through the
+  // allocator of the moved-from handler, which points into this operation.
+  // Then, like disconnect_on_throw, the user's slot is disconnected.
+  template <class F>
+  BOOST_FORCEINLINE void initiate_holding(F&& f)
+  {
+    ++refs_;
+    try
+    {
+      f();
+    }
+    catch (...)
+    {
+      disconnect_slot();
+      if (--refs_ == 0)
+        abandon();
+      throw;
+    }
+    --refs_; // the handler Asio now holds keeps the operation
+  }
+
   template <class Event>
   void post(op_ref<backoff_op>&& self, Event)
   {
     auto ex = timer_executor();
-    disconnect_on_throw(self, [&] {
+    initiate_holding([&] {
       boost::asio::post(ex, op_handler<backoff_op, Event>(std::move(self)));
     });
   }
@@ -756,7 +787,7 @@ private:
   {
     phase_ = phase::waiting;
     timer().expires_at(saturating_add(now, delay));
-    disconnect_on_throw(self, [&] {
+    initiate_holding([&] {
       timer().async_wait(op_handler<backoff_op, waited>(std::move(self)));
     });
   }
@@ -800,7 +831,7 @@ private:
       {
         ++async_.pending;
         timer().expires_at(*limit);
-        disconnect_on_throw(self, [&] {
+        initiate_holding([&] {
           timer().async_wait(op_handler<backoff_op, watchdog_expired>(std::move(self)));
         });
       }
@@ -832,7 +863,7 @@ private:
     const time_point now = clock_type::now();
     if (async_.attempt_timeout)
       limit = saturating_add(now, *async_.attempt_timeout);
-    if (has_extras_ && extras()->schedule.timeout != schedule::duration::max())
+    if (has_extras_ && extras()->schedule.has_deadline())
     {
       const time_point deadline = saturating_add(extras()->start, extras()->schedule.timeout);
       if (deadline > now && (!limit || deadline < *limit))
@@ -982,6 +1013,10 @@ private:
   bool slot_connected_ : 1; // the user's cancellation slot has our handler
   bool cancelled_ : 1;
   bool has_extras_ : 1;     // extras_type follows the operation
+  BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS std::conditional_t<
+      traits::is_async || has_own_executor<Handler>::value,
+      boost::asio::executor_work_guard<typename timer_type::executor_type>, no_work_guard>
+      io_work_;
   BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS report_state<Report> report_;
   BOOST_ATTRIBUTE_NO_UNIQUE_ADDRESS std::conditional_t<
       traits::is_async, async_attempt_state<typename timer_type::executor_type, value_type>,

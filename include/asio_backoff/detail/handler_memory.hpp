@@ -18,35 +18,18 @@ namespace detail {
 // intermediate handlers (a timer wait, a post), so that waiting costs no
 // allocation of its own. Asio frees that memory before it calls the handler
 // (or destroys it unrun), while a copy of the handler, which keeps our
-// operation alive, still exists: the room outlives every use of it. A second
+// operation alive, still exists; when an initiation throws, Asio frees it
+// after destroying the handler, and the operation holds a reference of its
+// own around every initiation: the room outlives every use of it. A second
 // allocation at the same time, or a larger one, goes to Asio's per-thread
 // recycling cache, where it would have gone anyway.
 //
 // The owner keeps the "in use" flag with its own small members (no padding
-// for one bool after the room) and provides
-//   void* try_allocate_handler_memory(std::size_t size, std::size_t align) noexcept;
-//   bool release_handler_memory(void* p) noexcept; // false: not the room
+// for one bool after the room), as a memory location of its own: Asio frees
+// handler memory outside the handler's strand.
 template <std::size_t Size>
 struct handler_memory
 {
-  // The room, if it is free and fits; `in_use` is the owner's flag.
-  void* try_take(bool& in_use, std::size_t n, std::size_t align) noexcept
-  {
-    if (in_use || n > Size || align > alignof(handler_memory))
-      return nullptr;
-    in_use = true;
-    return bytes;
-  }
-
-  // Whether p is the room (now free again).
-  bool give_back(bool& in_use, void* p) noexcept
-  {
-    if (p != static_cast<void*>(bytes))
-      return false;
-    in_use = false;
-    return true;
-  }
-
   alignas(void*) unsigned char bytes[Size];
 };
 
@@ -55,54 +38,66 @@ struct no_handler_memory
 {
 };
 
-template <class T, class Owner>
+// Knows only the room and its flag: it is also used to free memory that is
+// not the room (a second allocation, or a strand's own function posted with
+// this allocator), possibly after the owner is gone.
+template <class T, std::size_t Size>
 class handler_memory_allocator
 {
 public:
   using value_type = T;
 
-  explicit handler_memory_allocator(Owner& owner) noexcept : owner_(&owner) {}
+  handler_memory_allocator(handler_memory<Size>& memory, bool& in_use) noexcept
+    : room_(memory.bytes), in_use_(&in_use)
+  {
+  }
 
   template <class U>
-  handler_memory_allocator(const handler_memory_allocator<U, Owner>& other) noexcept
-    : owner_(other.owner_)
+  handler_memory_allocator(const handler_memory_allocator<U, Size>& other) noexcept
+    : room_(other.room_), in_use_(other.in_use_)
   {
   }
 
   template <class U>
   struct rebind
   {
-    using other = handler_memory_allocator<U, Owner>;
+    using other = handler_memory_allocator<U, Size>;
   };
 
   T* allocate(std::size_t n)
   {
-    if (void* p = owner_->try_allocate_handler_memory(sizeof(T) * n, alignof(T)))
-      return static_cast<T*>(p);
+    if (!*in_use_ && sizeof(T) * n <= Size && alignof(T) <= alignof(handler_memory<Size>))
+    {
+      *in_use_ = true;
+      return static_cast<T*>(static_cast<void*>(room_));
+    }
     return boost::asio::recycling_allocator<T>().allocate(n);
   }
 
   void deallocate(T* p, std::size_t n) noexcept
   {
-    if (!owner_->release_handler_memory(p))
+    if (static_cast<void*>(p) == static_cast<void*>(room_))
+      *in_use_ = false;
+    else
       boost::asio::recycling_allocator<T>().deallocate(p, n);
   }
 
   friend bool operator==(const handler_memory_allocator& a, const handler_memory_allocator& b) noexcept
   {
-    return a.owner_ == b.owner_;
+    return a.room_ == b.room_;
   }
 
   friend bool operator!=(const handler_memory_allocator& a, const handler_memory_allocator& b) noexcept
   {
-    return a.owner_ != b.owner_;
+    return a.room_ != b.room_;
   }
 
 private:
-  template <class, class>
+  template <class, std::size_t>
   friend class handler_memory_allocator;
 
-  Owner* owner_;
+  unsigned char* room_;
+  bool* in_use_;
 };
 
 } // namespace detail

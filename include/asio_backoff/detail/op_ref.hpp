@@ -10,6 +10,7 @@
 #include <boost/config.hpp>
 
 #include <cassert>
+#include <cstdint>
 #include <utility>
 
 namespace asio_backoff {
@@ -21,45 +22,54 @@ namespace detail {
 // operation is abandoned: its state and its handler are destroyed, never
 // leaked. The count is not atomic: an operation's handlers never run
 // concurrently (they share the handler's executor, a strand where needed).
+//
+// A moved-from reference still names its operation, without keeping it
+// alive: Asio may ask a moved-from handler for its allocator (to free the
+// wait it could not start when async_wait throws), and the allocator of the
+// operation's own handlers points into the operation.
 template <class Op>
 class op_ref
 {
 public:
   // An operation has a handful of references at most (its pending
   // handlers, and one or two on the stack), so the count is one byte.
-  explicit op_ref(Op* op) noexcept : op_(op)
+  explicit op_ref(Op* op) noexcept : bits_(reinterpret_cast<std::uintptr_t>(op) | owning)
   {
-    assert(op_->refs_ < 255);
-    ++op_->refs_;
+    static_assert(alignof(Op) > owning, "the low bit of the address is free");
+    assert(op->refs_ < 255);
+    ++op->refs_;
   }
 
-  op_ref(op_ref&& other) noexcept : op_(std::exchange(other.op_, nullptr)) {}
+  op_ref(op_ref&& other) noexcept : bits_(other.bits_) { other.bits_ &= ~owning; }
   op_ref& operator=(op_ref&&) = delete;
 
   // Inline and cheap on the common paths (a moved-from reference, or one of
   // several); abandoning is rare and kept out of line.
   BOOST_FORCEINLINE ~op_ref()
   {
-    if (op_ && BOOST_UNLIKELY(--op_->refs_ == 0))
-      op_->abandon();
+    if ((bits_ & owning) && BOOST_UNLIKELY(--get()->refs_ == 0))
+      get()->abandon();
   }
 
-  Op* get() const noexcept { return op_; }
-  Op* operator->() const noexcept { return op_; }
+  Op* get() const noexcept { return reinterpret_cast<Op*>(bits_ & ~owning); }
+  Op* operator->() const noexcept { return get(); }
 
   // Another reference to the same operation, for a second pending handler.
-  op_ref share() const noexcept { return op_ref(op_); }
+  op_ref share() const noexcept { return op_ref(get()); }
 
   // Gives up the reference without abandoning: the caller completes the
   // operation, and holds the last reference.
   Op* release() noexcept
   {
-    --op_->refs_;
-    return std::exchange(op_, nullptr);
+    assert(bits_ & owning);
+    --get()->refs_;
+    bits_ &= ~owning;
+    return get();
   }
 
 private:
-  Op* op_;
+  static constexpr std::uintptr_t owning = 1;
+  std::uintptr_t bits_;
 };
 
 } // namespace detail
